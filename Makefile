@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# cowstat: see README.md.  `make run` boots the demo, `make test` the tests.
+#
+# KVER is the Debian kernel release the module is built for and the VM
+# boots (default: what linux-headers-amd64 points to); KDIR the headers to
+# build against.  Point KDIR at /lib/modules/$(uname -r)/build to build for
+# the running kernel instead.
+
+KVER ?= $(shell vm/kver.sh)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+export KVER
+
+CC = gcc
+CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror
+LDFLAGS = -static -pthread
+
+PROBE_SRCS := userprobe/cowprobe.c userprobe/cowstat_table.c userprobe/puppet.c
+TEST_SRCS := $(wildcard tests/*.c) userprobe/cowstat_table.c userprobe/puppet.c
+MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
+
+.PHONY: all module deps kernel image run shell test check clean
+all: module userprobe/cowprobe tests/cowstat_test
+
+module/cowstat.ko: $(MODULE_SRCS)
+	@test -d "$(KDIR)" || { echo "no kernel headers at KDIR=$(KDIR): run 'make deps' or set KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@echo "built module/cowstat.ko for Linux $$(modinfo -F vermagic module/cowstat.ko | cut -d' ' -f1)"
+module: module/cowstat.ko
+
+userprobe/cowprobe: $(PROBE_SRCS) $(wildcard userprobe/*.h)
+	$(CC) $(CFLAGS) -o $@ $(PROBE_SRCS) $(LDFLAGS)
+
+tests/cowstat_test: $(TEST_SRCS) $(wildcard tests/*.h userprobe/*.h)
+	$(CC) $(CFLAGS) -Iuserprobe -o $@ $(TEST_SRCS) $(LDFLAGS)
+
+deps:
+	vm/deps.sh
+
+kernel:
+	vm/kernel.sh
+
+# The image needs what `all` builds; deps first so that a fresh machine works.
+image: deps
+	$(MAKE) all
+	vm/kernel.sh
+	vm/image.sh
+
+run: image
+	vm/boot.sh run
+
+shell: image
+	vm/boot.sh shell
+
+test: image
+	tests/run.sh
+
+check: all
+	tests/check.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -f userprobe/cowprobe tests/cowstat_test
+	rm -rf build

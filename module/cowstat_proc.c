@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /proc/cowstat: a header line, then one row per visible process (thread
+ * group) with a user mm, in pid order, comm last.
+ *
+ * The seq_file position is the next tgid to look at, plus one (position 0
+ * is the header), so a read that resumes after a full buffer starts at the
+ * right process even when processes came and went in between.  As in
+ * next_tgid() (fs/proc/base.c), RCU is held only to find and pin a task;
+ * the page walk in show() runs with the task pinned and may sleep.
+ */
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+#include <linux/string_helpers.h>
+
+#include "cowstat.h"
+
+/* What the opener of the file may see; fixed at open, as /proc does. */
+struct cowstat_reader {
+	struct pid_namespace *ns;
+	kuid_t euid;
+	bool sees_all;		/* CAP_SYS_ADMIN in the initial user namespace */
+};
+
+/*
+ * Visibility: every process for CAP_SYS_ADMIN, otherwise the processes
+ * whose real, effective and saved uids are all the reader's effective uid
+ * (the uid half of the ptrace access rule, so a setuid program running for
+ * the user stays hidden).  Called under rcu_read_lock().
+ */
+static bool cowstat_visible(const struct cowstat_reader *r,
+			    struct task_struct *task)
+{
+	const struct cred *cred;
+
+	if (task->flags & PF_KTHREAD)
+		return false;
+	if (r->sees_all)
+		return true;
+	cred = __task_cred(task);
+	return uid_eq(cred->uid, r->euid) && uid_eq(cred->euid, r->euid) &&
+	       uid_eq(cred->suid, r->euid);
+}
+
+/* Pin the first visible thread-group leader with tgid >= *tgid. */
+static struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
+					     pid_t *tgid)
+{
+	struct task_struct *task = NULL;
+	struct pid *pid;
+
+	rcu_read_lock();
+	while ((pid = find_ge_pid(*tgid, r->ns))) {
+		*tgid = pid_nr_ns(pid, r->ns);
+		task = pid_task(pid, PIDTYPE_TGID);
+		if (task && cowstat_visible(r, task)) {
+			get_task_struct(task);
+			break;
+		}
+		task = NULL;
+		(*tgid)++;
+	}
+	rcu_read_unlock();
+	return task;
+}
+
+/*
+ * The leader of a thread group may have exited while other threads run
+ * on, so look for the mm in every thread, as find_lock_task_mm() (not
+ * exported) does.  Kernel threads that borrow an mm are not processes.
+ */
+static struct mm_struct *cowstat_get_group_mm(struct task_struct *leader)
+{
+	struct mm_struct *mm = NULL;
+	struct task_struct *t;
+
+	rcu_read_lock();
+	for_each_thread(leader, t) {
+		task_lock(t);
+		if (t->mm && !(t->flags & PF_KTHREAD)) {
+			mm = t->mm;
+			mmget(mm);
+		}
+		task_unlock(t);
+		if (mm)
+			break;
+	}
+	rcu_read_unlock();
+	return mm;
+}
+
+static void *cowstat_start(struct seq_file *m, loff_t *pos)
+{
+	struct task_struct *task;
+	pid_t tgid;
+
+	if (*pos == 0)
+		return SEQ_START_TOKEN;
+	if (*pos > PID_MAX_LIMIT)
+		return NULL;
+	tgid = *pos - 1;
+	task = cowstat_find_task(m->private, &tgid);
+	if (task)
+		*pos = (loff_t)tgid + 1;
+	return task;
+}
+
+/* *pos is one past the tgid just shown: the search resumes right there. */
+static void *cowstat_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct task_struct *task;
+	pid_t tgid = *pos;
+
+	if (v != SEQ_START_TOKEN)
+		put_task_struct(v);
+	task = cowstat_find_task(m->private, &tgid);
+	*pos = (loff_t)tgid + 1;
+	return task;
+}
+
+static void cowstat_stop(struct seq_file *m, void *v)
+{
+	if (v && v != SEQ_START_TOKEN)
+		put_task_struct(v);
+}
+
+static void cowstat_show_header(struct seq_file *m)
+{
+	seq_printf(m, "%7s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %s\n",
+		   "pid", "ppid", "rss", "anon", "shared", "private", "cow",
+		   "zero", "file", "swap", "thp", "comm");
+}
+
+static int cowstat_show(struct seq_file *m, void *v)
+{
+	struct cowstat_reader *r = m->private;
+	struct task_struct *task = v;
+	struct cowstat_counts c = {};
+	char comm[TASK_COMM_LEN];
+	struct mm_struct *mm;
+	pid_t pid, ppid;
+	int err;
+
+	if (v == SEQ_START_TOKEN) {
+		cowstat_show_header(m);
+		return 0;
+	}
+
+	mm = cowstat_get_group_mm(task);
+	if (!mm)
+		return 0;	/* exited, or exiting: no row */
+	err = cowstat_walk_mm(mm, &c);
+	mmput(mm);
+	if (err)
+		return err;
+
+	rcu_read_lock();
+	pid = task_tgid_nr_ns(task, r->ns);
+	ppid = task_ppid_nr_ns(task, r->ns);
+	rcu_read_unlock();
+	if (!pid)
+		return 0;	/* reaped during the walk */
+	get_task_comm(comm, task);
+
+	seq_printf(m, "%7d %7d %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu ",
+		   pid, ppid, c.rss, c.anon, c.shared, c.private, c.cow,
+		   c.zero, c.file, c.swap, c.thp);
+	/* comm is set by the process: escape what would break the table. */
+	seq_escape_str(m, comm, ESCAPE_SPACE | ESCAPE_SPECIAL, "\n\\");
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static const struct seq_operations cowstat_seq_ops = {
+	.start	= cowstat_start,
+	.next	= cowstat_next,
+	.stop	= cowstat_stop,
+	.show	= cowstat_show,
+};
+
+static int cowstat_open(struct inode *inode, struct file *file)
+{
+	struct cowstat_reader *r;
+
+	r = __seq_open_private(file, &cowstat_seq_ops, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->ns = proc_pid_ns(inode->i_sb);
+	r->euid = file->f_cred->euid;
+	r->sees_all = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+	return 0;
+}
+
+static const struct proc_ops cowstat_proc_ops = {
+	.proc_open	= cowstat_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= seq_release_private,
+};
+
+static struct proc_dir_entry *cowstat_pde;
+
+int cowstat_proc_init(void)
+{
+	cowstat_pde = proc_create("cowstat", 0444, NULL, &cowstat_proc_ops);
+	return cowstat_pde ? 0 : -ENOMEM;
+}
+
+/* Waits for readers inside read() and closes the files still open. */
+void cowstat_proc_exit(void)
+{
+	proc_remove(cowstat_pde);
+}

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The page-table walk behind /proc/cowstat.
+ *
+ * The structure follows fs/proc/task_mmu.c (smaps): a walk over the VMAs
+ * under the mmap read lock, huge PMDs accounted under the PMD lock, PTE
+ * tables under the PTE lock, and one function, cowstat_account(), that makes
+ * the shared-or-private decision for a page.  walk_page_vma() and
+ * vm_normal_page() are not exported to modules, so the levels are walked by
+ * hand and a present PTE is decoded the way vm_normal_page() decodes it on
+ * an architecture with pte_special().
+ */
+
+#include <linux/mm.h>
+#include <linux/huge_mm.h>
+#include <linux/pgtable.h>
+#include <linux/sched/signal.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
+
+#include "cowstat.h"
+
+/* Per-VMA facts that hold for every page of the walk. */
+struct cowstat_walk {
+	struct vm_area_struct *vma;
+	struct cowstat_counts *c;
+	bool cow_vma;		/* private and writable: a write to a shared page copies it */
+};
+
+/*
+ * The one shared-or-private decision, for @nr pages starting at @page.
+ *
+ * As in smaps_account(), page_count() == 1 proves that the page (all of it,
+ * for a THP) is mapped exactly once, and otherwise each subpage's
+ * page_mapcount() is taken: after fork the child may PTE-map some subpages
+ * of a THP that the parent still maps with its PMD.  A page under
+ * migration is not safe to ask for its map count and counts as private.
+ */
+static void cowstat_account(struct cowstat_walk *w, struct page *page,
+			    unsigned long nr, bool migration)
+{
+	struct cowstat_counts *c = w->c;
+	unsigned long i, shared = 0;
+
+	c->rss += nr;
+	if (!PageAnon(page)) {
+		c->file += nr;
+		return;
+	}
+	c->anon += nr;
+
+	if (!migration && page_count(page) != 1) {
+		for (i = 0; i < nr; i++)
+			if (page_mapcount(page + i) > 1)
+				shared++;
+	}
+	c->shared += shared;
+	c->private += nr - shared;
+	if (w->cow_vma)
+		c->cow += shared;
+}
+
+static void cowstat_pte_entry(struct cowstat_walk *w, pte_t pte)
+{
+	struct page *page = NULL;
+	bool migration = false;
+
+	if (pte_none(pte))
+		return;
+
+	if (pte_present(pte)) {
+		unsigned long pfn = pte_pfn(pte);
+
+		if (is_zero_pfn(pfn)) {
+			w->c->zero++;
+			return;
+		}
+		/* What vm_normal_page() does not return: PFN maps, DAX. */
+		if (pte_special(pte) || !pfn_valid(pfn))
+			return;
+		page = pfn_to_page(pfn);
+	} else {
+		swp_entry_t entry = pte_to_swp_entry(pte);
+
+		if (!non_swap_entry(entry)) {
+			w->c->swap++;
+			return;
+		}
+		/* Migration and device-private entries still hold a page. */
+		if (!is_pfn_swap_entry(entry))
+			return;
+		migration = is_migration_entry(entry);
+		page = pfn_swap_entry_to_page(entry);
+	}
+
+	cowstat_account(w, page, 1, migration);
+}
+
+/*
+ * A huge PMD, read under its lock: an anonymous THP, the huge zero page, a
+ * file or shmem THP, a DAX mapping, or a THP migration entry.
+ */
+static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
+{
+	struct page *page;
+	bool migration = false;
+
+	if (pmd_present(pmd)) {
+		page = pmd_page(pmd);
+	} else {
+		swp_entry_t entry = pmd_to_swp_entry(pmd);
+
+		if (!is_migration_entry(entry))
+			return;
+		migration = true;
+		page = pfn_swap_entry_to_page(entry);
+	}
+
+	if (pmd_devmap(pmd)) {
+		w->c->rss += HPAGE_PMD_NR;
+		w->c->file += HPAGE_PMD_NR;
+		return;
+	}
+	/*
+	 * huge_zero_page is not exported, but it is the only page that is not
+	 * anonymous and yet PMD-mapped in an anonymous VMA.
+	 */
+	if (!PageAnon(page) && vma_is_anonymous(w->vma)) {
+		w->c->zero += HPAGE_PMD_NR;
+		return;
+	}
+	if (PageAnon(page))
+		w->c->thp += HPAGE_PMD_NR;
+	cowstat_account(w, page, HPAGE_PMD_NR, migration);
+}
+
+static inline bool cowstat_pmd_is_leaf(pmd_t pmd)
+{
+	return pmd_trans_huge(pmd) || pmd_devmap(pmd) || is_swap_pmd(pmd);
+}
+
+/*
+ * Returns true when *pmd was a huge PMD and has been accounted.  Under the
+ * mmap read lock a huge PMD can still be split or zapped (MADV_DONTNEED)
+ * until we hold its lock, so the check is repeated there.
+ */
+static bool cowstat_huge_pmd(struct cowstat_walk *w, pmd_t *pmd)
+{
+	spinlock_t *ptl;
+	pmd_t pmdval;
+	bool leaf;
+
+	ptl = pmd_lock(w->vma->vm_mm, pmd);
+	pmdval = *pmd;
+	leaf = cowstat_pmd_is_leaf(pmdval);
+	if (leaf)
+		cowstat_pmd_entry(w, pmdval);
+	spin_unlock(ptl);
+	return leaf;
+}
+
+static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
+			      unsigned long addr, unsigned long end)
+{
+	struct mm_struct *mm = w->vma->vm_mm;
+	spinlock_t *ptl;
+	pmd_t pmdval;
+	pte_t *pte, *start;
+
+	pmdval = pmd_read_atomic(pmd);
+	barrier();
+	if (pmd_none(pmdval))
+		return;
+	if (cowstat_pmd_is_leaf(pmdval)) {
+		if (cowstat_huge_pmd(w, pmd))
+			return;
+		/* Split under us: it now points to a PTE table, or is none. */
+		pmdval = pmd_read_atomic(pmd);
+		barrier();
+		if (pmd_none(pmdval) || cowstat_pmd_is_leaf(pmdval))
+			return;
+	}
+	/* pmd_clear_bad() is not exported: leave a bad entry to the kernel. */
+	if (unlikely(pmd_bad(pmdval)))
+		return;
+
+	/*
+	 * The PMD points to a PTE table.  The mmap_lock held since
+	 * cowstat_walk_mm() keeps khugepaged from collapsing it and munmap
+	 * from freeing it, so the table stays while we map and lock it.
+	 */
+	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	for (pte = start; addr != end; pte++, addr += PAGE_SIZE)
+		cowstat_pte_entry(w, ptep_get(pte));
+	pte_unmap_unlock(start, ptl);
+}
+
+/* Upper levels: a leaf PUD (DAX) or a bad entry is skipped, never cleared. */
+static int cowstat_pmd_range(struct cowstat_walk *w, pud_t *pud,
+			     unsigned long addr, unsigned long end)
+{
+	unsigned long next;
+	pmd_t *pmd;
+
+	pmd = pmd_offset(pud, addr);
+	do {
+		next = pmd_addr_end(addr, end);
+		cowstat_pte_range(w, pmd, addr, next);
+		/* A walk of a large process must not hog the CPU. */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	} while (pmd++, addr = next, addr != end);
+	return 0;
+}
+
+static int cowstat_pud_range(struct cowstat_walk *w, p4d_t *p4d,
+			     unsigned long addr, unsigned long end)
+{
+	unsigned long next;
+	pud_t *pud;
+	int err;
+
+	pud = pud_offset(p4d, addr);
+	do {
+		pud_t pudval = READ_ONCE(*pud);
+
+		next = pud_addr_end(addr, end);
+		if (pud_none(pudval) || pud_bad(pudval) ||
+		    pud_trans_huge(pudval) || pud_devmap(pudval))
+			continue;
+		err = cowstat_pmd_range(w, pud, addr, next);
+		if (err)
+			return err;
+	} while (pud++, addr = next, addr != end);
+	return 0;
+}
+
+static int cowstat_p4d_range(struct cowstat_walk *w, pgd_t *pgd,
+			     unsigned long addr, unsigned long end)
+{
+	unsigned long next;
+	p4d_t *p4d;
+	int err;
+
+	p4d = p4d_offset(pgd, addr);
+	do {
+		next = p4d_addr_end(addr, end);
+		if (p4d_none(*p4d) || unlikely(p4d_bad(*p4d)))
+			continue;
+		err = cowstat_pud_range(w, p4d, addr, next);
+		if (err)
+			return err;
+	} while (p4d++, addr = next, addr != end);
+	return 0;
+}
+
+static int cowstat_walk_vma(struct cowstat_walk *w)
+{
+	struct vm_area_struct *vma = w->vma;
+	unsigned long addr = vma->vm_start, end = vma->vm_end, next;
+	pgd_t *pgd;
+	int err;
+
+	pgd = pgd_offset(vma->vm_mm, addr);
+	do {
+		next = pgd_addr_end(addr, end);
+		if (pgd_none(*pgd) || unlikely(pgd_bad(*pgd)))
+			continue;
+		err = cowstat_p4d_range(w, pgd, addr, next);
+		if (err)
+			return err;
+	} while (pgd++, addr = next, addr != end);
+	return 0;
+}
+
+/**
+ * cowstat_walk_mm - add up the page counts of every VMA of @mm
+ * @mm: a user mm, pinned by the caller (mmget)
+ * @c: zeroed counts to fill
+ *
+ * Return: 0, or -EINTR when the reader got a fatal signal.
+ */
+int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
+{
+	struct cowstat_walk w = { .c = c };
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, 0);
+	int err = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+
+	for_each_vma(vmi, vma) {
+		/* No struct pages behind these, or not in PMD/PTE form. */
+		if (vma->vm_flags & (VM_PFNMAP | VM_IO) ||
+		    is_vm_hugetlb_page(vma))
+			continue;
+		w.vma = vma;
+		w.cow_vma = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+		err = cowstat_walk_vma(&w);
+		if (err)
+			break;
+	}
+
+	mmap_read_unlock(mm);
+	return err;
+}

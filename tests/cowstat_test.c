@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * cowstat_test: the tests that run inside the VM, as root, with the module
+ * loaded.  Prints KTAP; exits 0 when no case failed.
+ *
+ * Usage: cowstat_test [NAME...]   (run only the cases named)
+ */
+
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cowtest.h"
+
+int check_failures;
+static struct cowstat_table header;
+
+bool check_at(const char *file, int line, bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cond)
+		return true;
+	check_failures++;
+	printf("# %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	return false;
+}
+
+long long col(const struct cowstat_row *row, const char *name)
+{
+	int i = cowstat_col(&header, name);
+
+	if (i < 0) {
+		check(false, "no column '%s' in %s", name, COWSTAT_PATH);
+		return -1;
+	}
+	return row->val[i];
+}
+
+bool snapshot(const struct puppet *puppets, int n, struct cowstat_row *rows)
+{
+	struct cowstat_table t;
+	char err[256];
+	bool ok = true;
+	int i;
+
+	if (!check(cowstat_read(&t, COWSTAT_PATH, err, sizeof(err)) == 0, "%s", err))
+		return false;
+	memcpy(header.name, t.name, sizeof(header.name));
+	header.ncols = t.ncols;
+	header.pid_col = t.pid_col;
+	for (i = 0; i < n; i++) {
+		const struct cowstat_row *row = cowstat_find(&t, puppets[i].pid);
+
+		ok &= check(row != NULL, "no row for puppet %d (pid %d)", i,
+			    (int)puppets[i].pid);
+		if (row)
+			rows[i] = *row;
+	}
+	cowstat_free(&t);
+	return ok;
+}
+
+bool check_same(const char *who, const struct cowstat_row *before,
+		const struct cowstat_row *after)
+{
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < header.ncols; i++)
+		ok &= check(before->val[i] == after->val[i], "%s: %s changed from %lld to %lld",
+			    who, header.name[i], before->val[i], after->val[i]);
+	return ok;
+}
+
+bool spawn(struct puppet *puppets, int n, const char *name)
+{
+	char err[256];
+
+	return check(puppet_spawn(puppets, n, "/proc/self/exe", name, err,
+				  sizeof(err)) == 0, "%s", err);
+}
+
+bool pfork(struct puppet *puppets, int parent, int child)
+{
+	char err[256];
+
+	return check(puppet_fork(puppets, parent, child, "", err, sizeof(err)) == 0,
+		     "%s", err);
+}
+
+bool pcmd(struct puppet *p, const char *fmt, ...)
+{
+	char cmd[128], err[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return check(puppet_cmd(p, err, sizeof(err), "%s", cmd) >= 0, "%s: %s", cmd, err);
+}
+
+void finish(struct puppet *puppets, int n)
+{
+	pid_t first = puppets[0].pid;
+
+	/* Closing the channels makes every puppet's recv() return 0: exit. */
+	puppet_release(puppets, n);
+	if (first > 0)
+		waitpid(first, NULL, 0);
+}
+
+long long smaps_rollup_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t len = strlen(field);
+	long long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			kb = atoll(line + len + 1);
+	fclose(f);
+	return kb;
+}
+
+bool thp_enabled(void)
+{
+	char line[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	return line[0] && !strstr(line, "[never]");
+}
+
+static bool wanted(const char *name, int argc, char **argv)
+{
+	int i;
+
+	if (argc < 2)
+		return true;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const struct test_case *cases;
+		const int *n;
+	} suites[] = {
+		{ row_cases, &nr_row_cases },
+		{ count_cases, &nr_count_cases },
+		{ robust_cases, &nr_robust_cases },
+	};
+	struct ktap k = { 0 };
+	int s, i, plan = 0;
+
+	if (argc > 1 && !strcmp(argv[1], PUPPET_FLAG))
+		puppet_main(argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	/* Work out the plan before running anything. */
+	for (s = 0; s < (int)(sizeof(suites) / sizeof(suites[0])); s++)
+		for (i = 0; i < *suites[s].n; i++)
+			plan += wanted(suites[s].cases[i].name, argc, argv);
+	ktap_plan(plan);
+
+	for (s = 0; s < (int)(sizeof(suites) / sizeof(suites[0])); s++) {
+		for (i = 0; i < *suites[s].n; i++) {
+			const struct test_case *tc = &suites[s].cases[i];
+			const char *skip = "";
+			enum ktap_result r;
+
+			if (!wanted(tc->name, argc, argv))
+				continue;
+			check_failures = 0;
+			r = tc->fn(&skip);
+			if (check_failures)
+				r = KTAP_FAIL;
+			ktap_result(&k, r, tc->name, skip);
+		}
+	}
+	return ktap_finish(&k);
+}

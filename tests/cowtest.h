@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the cowstat test cases share: the case table entry, checks that
+ * print a diagnostic and count a failure, and snapshots of puppets' rows.
+ */
+#ifndef COWSTAT_COWTEST_H
+#define COWSTAT_COWTEST_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cowstat_table.h"
+#include "ktap.h"
+#include "puppet.h"
+
+struct test_case {
+	const char *name;
+	/* Returns KTAP_PASS, KTAP_FAIL or KTAP_SKIP; *skip says why. */
+	enum ktap_result (*fn)(const char **skip);
+};
+
+extern const struct test_case count_cases[], row_cases[], robust_cases[];
+extern const int nr_count_cases, nr_row_cases, nr_robust_cases;
+
+/* Failures seen by check() since the current case started. */
+extern int check_failures;
+
+#define check(cond, ...) check_at(__FILE__, __LINE__, (cond), __VA_ARGS__)
+bool check_at(const char *file, int line, bool cond, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Column @name of a row (the header is the one of the last snapshot). */
+long long col(const struct cowstat_row *row, const char *name);
+
+/* Read the table and copy the rows of puppets[0..n-1]; false if missing. */
+bool snapshot(const struct puppet *puppets, int n, struct cowstat_row *rows);
+
+/* Check that column @name moved by exactly @want from @before to @after. */
+#define check_delta(who, before, after, name, want) \
+	check(col(after, name) - col(before, name) == (want), \
+	      "%s: %s changed by %lld, expected %lld", (who), (name), \
+	      col(after, name) - col(before, name), (long long)(want))
+
+/* Check that every column but comm is the same in both rows. */
+bool check_same(const char *who, const struct cowstat_row *before,
+		const struct cowstat_row *after);
+
+/* Start puppets (this program re-executed); false with a diagnostic. */
+bool spawn(struct puppet *puppets, int n, const char *name);
+bool pfork(struct puppet *puppets, int parent, int child);
+bool pcmd(struct puppet *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Make every puppet exit and reap the first one. */
+void finish(struct puppet *puppets, int n);
+
+/* A value from /proc/PID/smaps_rollup in KiB, or -1. */
+long long smaps_rollup_kb(pid_t pid, const char *field);
+
+/* THP usable in this kernel (not "never")? */
+bool thp_enabled(void);
+
+#endif /* COWSTAT_COWTEST_H */

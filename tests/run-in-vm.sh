@@ -1,0 +1,6 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Inside the VM, as root, with cowstat.ko loaded: run the test suite.
+# Its KTAP goes to stdout; the exit status is 0 when every case passed.
+cd /tmp || exit 1
+exec /tests/cowstat_test "$@"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Usage: tests/run.sh
+#
+# Boot the VM in test mode (vm/boot.sh test), print the guest's KTAP, and
+# close with one line "N passed, N failed".  Fails (exit 1) on a failed
+# case, a plan that was not completed, a guest that never reported its
+# result (crash, hang, timeout), or a BUG:, WARNING:, Oops or Call Trace in
+# the guest's kernel log.
+set -uo pipefail
+source "$(dirname "$0")/../vm/config.sh"
+
+out=$BUILD/vm-test
+"$TOP/vm/boot.sh" test
+boot_status=$?
+
+log=$(tr -d '\r' <"$out/result.log" 2>/dev/null)
+ktap=$(sed '/^cowstat-vm: dmesg begin$/,$d' <<<"$log")
+dmesg=$(sed -n '/^cowstat-vm: dmesg begin$/,/^cowstat-vm: dmesg end$/p' <<<"$log")
+printf '%s\n' "$ktap" | grep -v '^cowstat-vm: exit'
+
+passed=$(grep -cE '^ok [0-9]+ ' <<<"$ktap")
+failed=$(grep -cE '^not ok [0-9]+ ' <<<"$ktap")
+skipped=$(grep -cE '^ok [0-9]+ .*# SKIP' <<<"$ktap")
+passed=$((passed - skipped))
+plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' <<<"$ktap" | head -n 1)
+problems=()
+
+if [ "$boot_status" -eq 125 ]; then
+	problems+=("the guest did not finish; last console lines:")
+	problems+=("$(tail -n 20 "$out/console.log" | tr -d '\r')")
+fi
+if [ -z "$plan" ]; then
+	problems+=("no KTAP plan from the guest")
+elif [ $((passed + failed + skipped)) -ne "$plan" ]; then
+	problems+=("planned $plan cases, $((passed + failed + skipped)) reported")
+	failed=$((failed + plan - passed - failed - skipped))
+fi
+# The whole console too: an oops may kill the guest before its dmesg dump.
+bad=$( (printf '%s\n' "$dmesg"; tr -d '\r' <"$out/console.log") |
+	grep -E 'BUG:|WARNING:|Oops|Call Trace' | head -n 20)
+if [ -n "$bad" ]; then
+	problems+=("the guest's kernel log has:" "$bad")
+fi
+
+for p in "${problems[@]}"; do
+	printf '# %s\n' "$p"
+done
+summary="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary+=", $skipped skipped"
+echo "$summary"
+[ "$failed" -eq 0 ] && [ ${#problems[@]} -eq 0 ] && [ "$boot_status" -eq 0 ]

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Robustness: readers in parallel with processes that fork, write, mmap,
+ * munmap and exit; the module unloaded and loaded again under open
+ * readers; cowprobe's answers to good and bad arguments.  The host checks
+ * afterwards that the guest's kernel log has no BUG, WARNING, Oops or
+ * Call Trace.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cowtest.h"
+
+#define MODULE_PATH	"/lib/modules/cowstat.ko"
+#define COWPROBE	"/bin/cowprobe"
+#define READERS		3
+#define CHURNERS	3
+#define CHURN_CYCLES	150
+#define RELOADS		5
+
+static bool stopped(int stop_fd)
+{
+	struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0;	/* readable: EOF, the writer closed */
+}
+
+/*
+ * Read and parse the whole table until told to stop; every row must add
+ * up even while its process changes.  With @unloading, the file vanishing
+ * (ENOENT) or failing under an open descriptor (EIO) is expected.
+ * Exits 0, or 1 after a diagnostic.
+ */
+static void reader(int stop_fd, bool unloading)
+{
+	struct cowstat_table t;
+	long reads = 0, gone = 0;
+	char err[256];
+	size_t i;
+
+	while (!stopped(stop_fd)) {
+		if (cowstat_read(&t, COWSTAT_PATH, err, sizeof(err))) {
+			if (unloading && (errno == ENOENT || errno == EIO)) {
+				gone++;
+				continue;
+			}
+			check(false, "reader %d after %ld reads: %s", (int)getpid(), reads, err);
+			_exit(1);
+		}
+		for (i = 0; i < t.nrows; i++) {
+			const struct cowstat_row *r = &t.rows[i];
+
+			if (!check(cowstat_get(&t, r, "anon") == cowstat_get(&t, r, "shared") +
+				   cowstat_get(&t, r, "private"), "row of pid %lld does not add up",
+				   cowstat_get(&t, r, "pid")))
+				_exit(1);
+		}
+		cowstat_free(&t);
+		reads++;
+	}
+	ktap_diag("reader %d: %ld reads, %ld while unloaded", (int)getpid(), reads, gone);
+	_exit(0);
+}
+
+/* Fork children that map, write, fork again, unmap and exit. */
+static void churner(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int cycle;
+
+	for (cycle = 0; cycle < CHURN_CYCLES; cycle++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			_exit(1);
+		if (pid == 0) {
+			size_t len = (size_t)(16 + cycle % 48) * page;
+			char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (p == MAP_FAILED)
+				_exit(1);
+			memset(p, cycle, len);
+			if (fork() == 0) {
+				memset(p, cycle + 1, len / 2);
+				_exit(0);
+			}
+			munmap(p, len / 2);
+			wait(NULL);
+			_exit(0);
+		}
+		if (waitpid(pid, NULL, 0) < 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static pid_t start(void (*fn)(int, bool), int stop_fd, bool unloading)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		fn(stop_fd, unloading);
+	return pid;
+}
+
+/* Wait for @n children; returns how many did not exit 0. */
+static int reap(const pid_t *pids, int n)
+{
+	int i, status, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		if (pids[i] <= 0 || waitpid(pids[i], &status, 0) < 0 ||
+		    !WIFEXITED(status) || WEXITSTATUS(status))
+			bad++;
+	}
+	return bad;
+}
+
+static enum ktap_result parallel_readers_under_churn(const char **skip)
+{
+	pid_t readers[READERS], churners[CHURNERS];
+	int i, stop[2];
+
+	(void)skip;
+	if (!check(pipe(stop) == 0, "pipe: %s", strerror(errno)))
+		return KTAP_FAIL;
+	for (i = 0; i < READERS; i++)
+		readers[i] = start(reader, stop[0], false);
+	for (i = 0; i < CHURNERS; i++) {
+		churners[i] = fork();
+		if (churners[i] == 0)
+			churner();
+	}
+	check(reap(churners, CHURNERS) == 0, "a churning process failed");
+	close(stop[1]);
+	check(reap(readers, READERS) == 0, "a reader failed");
+	close(stop[0]);
+	return KTAP_PASS;
+}
+
+static bool run_cmd(const char *cmd)
+{
+	int status = system(cmd);
+
+	return check(status == 0, "'%s' failed (status %#x)", cmd, status);
+}
+
+/*
+ * rmmod while readers hold the file open and keep reading, then insmod
+ * again, RELOADS times: open descriptors fail with EIO, new opens with
+ * ENOENT, and nothing else happens.  The table reads normally afterwards.
+ */
+static enum ktap_result reload_under_readers(const char **skip)
+{
+	struct cowstat_table t;
+	pid_t readers[READERS];
+	char buf[64], err[256];
+	int i, fd, stop[2];
+
+	(void)skip;
+	if (!check(pipe(stop) == 0, "pipe: %s", strerror(errno)))
+		return KTAP_FAIL;
+	for (i = 0; i < READERS; i++)
+		readers[i] = start(reader, stop[0], true);
+	for (i = 0; i < RELOADS; i++) {
+		/* A reader stopped in the middle of the table, across the unload. */
+		fd = open(COWSTAT_PATH, O_RDONLY | O_CLOEXEC);
+		check(fd >= 0 && read(fd, buf, sizeof(buf)) == sizeof(buf),
+		      "partial read before rmmod failed");
+		if (!run_cmd("rmmod cowstat")) {
+			close(fd);
+			break;
+		}
+		check(read(fd, buf, sizeof(buf)) < 0 && errno == EIO,
+		      "read after rmmod: expected EIO");
+		close(fd);
+		check(access(COWSTAT_PATH, F_OK) < 0 && errno == ENOENT,
+		      "%s still there after rmmod", COWSTAT_PATH);
+		if (!run_cmd("insmod " MODULE_PATH))
+			break;
+	}
+	close(stop[1]);
+	check(reap(readers, READERS) == 0, "a reader failed");
+	close(stop[0]);
+	if (check(cowstat_read(&t, COWSTAT_PATH, err, sizeof(err)) == 0, "%s", err)) {
+		check(cowstat_find(&t, getpid()) != NULL, "no row for the test after reloading");
+		cowstat_free(&t);
+	}
+	return KTAP_PASS;
+}
+
+/* Run cowprobe with @args; its exit status, stdout and stderr. */
+static int cowprobe(const char *args, char *out, size_t outlen, char *errbuf, size_t errlen)
+{
+	char cmd[256];
+	int status, len;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), COWPROBE " %s >/tmp/cowprobe.out 2>/tmp/cowprobe.err", args);
+	status = system(cmd);
+	f = fopen("/tmp/cowprobe.out", "re");
+	len = f ? (int)fread(out, 1, outlen - 1, f) : 0;
+	out[len] = '\0';
+	if (f)
+		fclose(f);
+	f = fopen("/tmp/cowprobe.err", "re");
+	len = f ? (int)fread(errbuf, 1, errlen - 1, f) : 0;
+	errbuf[len] = '\0';
+	if (f)
+		fclose(f);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Bad arguments: exit 2, a message on stderr naming the problem. */
+static enum ktap_result cowprobe_rejects_bad_arguments(const char **skip)
+{
+	static const struct { const char *args, *says; } bad[] = {
+		{ "-n 0", "-n needs at least one page" },
+		{ "-n abc", "not 'abc'" },
+		{ "-n -5", "not '-5'" },
+		{ "-n 99999999999999999999", "not '99999999999999999999'" },
+		{ "-n 12x", "not '12x'" },
+		{ "-n 5 -k 10", "-k cannot exceed" },
+		{ "-n 1048576", "free memory" },
+		{ "-x", "invalid option" },
+		{ "-n", "requires an argument" },
+		{ "extra", "unexpected argument 'extra'" },
+	};
+	char out[4096], err[4096];
+	unsigned int i;
+	int status;
+
+	(void)skip;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		status = cowprobe(bad[i].args, out, sizeof(out), err, sizeof(err));
+		check(status == 2, "cowprobe %s: exit %d, expected 2", bad[i].args, status);
+		check(strstr(err, bad[i].says) != NULL, "cowprobe %s: stderr '%s' lacks '%s'",
+		      bad[i].args, err, bad[i].says);
+	}
+	status = cowprobe("-p /nonexistent", out, sizeof(out), err, sizeof(err));
+	check(status == 1, "cowprobe -p /nonexistent: exit %d, expected 1", status);
+	check(strstr(err, "No such file") != NULL, "cowprobe -p /nonexistent: stderr '%s'", err);
+	status = cowprobe("--help", out, sizeof(out), err, sizeof(err));
+	check(status == 0 && strstr(out, "usage: cowprobe"), "cowprobe --help: exit %d", status);
+	return KTAP_PASS;
+}
+
+/*
+ * The demo runs, and the numbers it prints are exact: the child's write of
+ * k pages shows as shared -k in both rows (cowprobe prints the change
+ * line under each row).
+ */
+static enum ktap_result cowprobe_demo_runs(const char **skip)
+{
+	char out[16384], err[4096], *step;
+	int status;
+
+	(void)skip;
+	status = cowprobe("-n 64 -k 16", out, sizeof(out), err, sizeof(err));
+	check(status == 0, "cowprobe -n 64 -k 16: exit %d: %s", status, err);
+	check(strstr(out, "exit status 0") != NULL, "cowprobe did not report the child's exit");
+	step = strstr(out, "step 3:");
+	if (check(step != NULL, "no step 3 in cowprobe's output")) {
+		/* change lines: "    change  <rss> <anon> <shared> ..." */
+		char *line = step;
+		int changes = 0;
+		long rss, anon, shared, private;
+
+		while ((line = strstr(line, "  change"))) {
+			line += strlen("  change");
+			if (sscanf(line, "%ld %ld %ld %ld", &rss, &anon, &shared, &private) == 4 &&
+			    changes < 2) {
+				check(shared == -16 && private == 16,
+				      "step 3 change line %d: shared %+ld private %+ld, expected -16 +16",
+				      changes + 1, shared, private);
+				changes++;
+			}
+		}
+		check(changes == 2, "%d change lines in step 3, expected 2", changes);
+	}
+	return KTAP_PASS;
+}
+
+const struct test_case robust_cases[] = {
+	{ "parallel_readers_under_churn", parallel_readers_under_churn },
+	{ "reload_under_readers", reload_under_readers },
+	{ "cowprobe_rejects_bad_arguments", cowprobe_rejects_bad_arguments },
+	{ "cowprobe_demo_runs", cowprobe_demo_runs },
+};
+const int nr_robust_cases = sizeof(robust_cases) / sizeof(robust_cases[0]);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Usage: vm/boot.sh run|test|shell
+#
+# Boot the Debian kernel fetched by vm/kernel.sh with the initramfs from
+# vm/image.sh under QEMU: TCG unless ACCEL=kvm, serial console on ttyS0,
+# the guest's result on ttyS1 (a file on the host), -no-reboot and
+# panic=-1 so that a panic ends QEMU, and a host-side timeout.
+#
+#   run    console on this terminal; exit status is the guest's
+#   test   console to $BUILD/vm-test/console.log; the KTAP output and the
+#          guest's kernel log land in $BUILD/vm-test/result.log
+#   shell  interactive (Ctrl-a x quits QEMU), no timeout
+#
+# Exits with the guest's status, or 125 if the guest never reported one
+# (crash, hang, timeout).
+set -euo pipefail
+source "$(dirname "$0")/config.sh"
+
+mode=${1:-}
+case $mode in
+run|test|shell) ;;
+-h|--help) sed -n '3,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
+*) die "usage: vm/boot.sh run|test|shell" ;;
+esac
+
+KVER=$(kver)
+kernel=$BUILD/kernel/$KVER/vmlinuz
+image=$BUILD/initramfs.cpio.gz
+[ -f "$kernel" ] || die "no kernel at $kernel: run vm/kernel.sh"
+[ -f "$image" ] || die "no initramfs at $image: run vm/image.sh"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run vm/deps.sh"
+
+case $ACCEL in
+tcg) accel=(-accel tcg) ;;
+kvm) accel=(-accel kvm -cpu host) ;;
+*) die "ACCEL must be tcg or kvm, not '$ACCEL'" ;;
+esac
+
+out=$BUILD/vm-$mode
+mkdir -p "$out"
+: >"$out/result.log"
+: >"$out/console.log"
+
+qemu=(qemu-system-x86_64 "${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP"
+      -kernel "$kernel" -initrd "$image"
+      -append "console=ttyS0 quiet panic=-1 cowstat.mode=$mode"
+      -display none -no-reboot -monitor none)
+
+echo "boot: Debian kernel $(cat "$BUILD/kernel/$KVER/version"), $ACCEL, ${VM_MEM} MiB, $VM_SMP CPU(s)"
+set +e
+case $mode in
+shell)
+	"${qemu[@]}" -serial mon:stdio -serial "file:$out/result.log"
+	;;
+run)
+	timeout -s KILL "$VM_TIMEOUT" "${qemu[@]}" \
+		-serial stdio -serial "file:$out/result.log" </dev/null
+	;;
+test)
+	timeout -s KILL "$VM_TIMEOUT" "${qemu[@]}" \
+		-serial "file:$out/console.log" -serial "file:$out/result.log" </dev/null
+	;;
+esac
+qemu_status=$?
+set -e
+
+status=$(tr -d '\r' <"$out/result.log" | sed -n 's/^cowstat-vm: exit \([0-9]*\)$/\1/p' | tail -n 1)
+if [ -z "$status" ]; then
+	if [ "$qemu_status" -eq 137 ]; then
+		echo "boot: the guest did not finish within ${VM_TIMEOUT}s (VM_TIMEOUT)" >&2
+	else
+		echo "boot: the guest never reported a result (QEMU exit $qemu_status)" >&2
+	fi
+	exit 125
+fi
+exit "$status"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Usage: vm/image.sh
+#
+# Pack the guest's initramfs: static BusyBox, /init, cowstat.ko, cowprobe
+# and the tests.  The archive is byte-reproducible: entries sorted, owner
+# 0:0, every mtime 0, no inode or device numbers (cpio --reproducible),
+# gzip -n.  Prints the image's path and sha256 last.
+set -euo pipefail
+source "$(dirname "$0")/config.sh"
+
+image=$BUILD/initramfs.cpio.gz
+root=$BUILD/initramfs
+busybox=/bin/busybox
+
+for f in module/cowstat.ko userprobe/cowprobe tests/cowstat_test; do
+	[ -f "$TOP/$f" ] || die "$f is missing: run make first"
+done
+if ! dpkg-query -W -f='${Status}\n' busybox-static 2>/dev/null |
+	grep -q '^install ok installed'; then
+	die "needs a static BusyBox: run vm/deps.sh"
+fi
+
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,lib/modules,tests}
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list-full); do
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+install -m 0755 "$TOP/vm/init" "$root/init"
+install -m 0644 "$TOP/vm/banner" "$root/etc/banner"
+install -m 0644 "$TOP/module/cowstat.ko" "$root/lib/modules/cowstat.ko"
+install -m 0755 "$TOP/userprobe/cowprobe" "$root/bin/cowprobe"
+install -m 0755 "$TOP/tests/cowstat_test" "$root/tests/cowstat_test"
+install -m 0755 "$TOP/tests/run-in-vm.sh" "$root/tests/run-in-vm.sh"
+printf 'root:x:0:0:root:/root:/bin/sh\nstudent:x:1000:1000:student:/tmp:/bin/sh\n' \
+	>"$root/etc/passwd"
+printf 'root:x:0:\nstudent:x:1000:\n' >"$root/etc/group"
+
+find "$root" -exec touch -h -d @0 {} +
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -n -9 >"$image.tmp"
+mv "$image.tmp" "$image"
+echo "image: $image"
+echo "sha256: $(sha256sum "$image" | cut -d' ' -f1)"

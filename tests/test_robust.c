@@ -26,6 +26,9 @@
 #define CHURN_CYCLES	150
 #define RELOADS		5
 
+/* Readers stop when the test closes the write end of this pipe. */
+static int stop_pipe[2];
+
 static bool stopped(int stop_fd)
 {
 	struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
@@ -103,12 +106,14 @@ static void churner(void)
 	_exit(0);
 }
 
-static pid_t start(void (*fn)(int, bool), int stop_fd, bool unloading)
+static pid_t start_reader(bool unloading)
 {
 	pid_t pid = fork();
 
-	if (pid == 0)
-		fn(stop_fd, unloading);
+	if (pid == 0) {
+		close(stop_pipe[1]);
+		reader(stop_pipe[0], unloading);
+	}
 	return pid;
 }
 
@@ -128,22 +133,24 @@ static int reap(const pid_t *pids, int n)
 static enum ktap_result parallel_readers_under_churn(const char **skip)
 {
 	pid_t readers[READERS], churners[CHURNERS];
-	int i, stop[2];
+	int i;
 
 	(void)skip;
-	if (!check(pipe(stop) == 0, "pipe: %s", strerror(errno)))
+	if (!check(pipe(stop_pipe) == 0, "pipe: %s", strerror(errno)))
 		return KTAP_FAIL;
 	for (i = 0; i < READERS; i++)
-		readers[i] = start(reader, stop[0], false);
+		readers[i] = start_reader(false);
 	for (i = 0; i < CHURNERS; i++) {
 		churners[i] = fork();
-		if (churners[i] == 0)
+		if (churners[i] == 0) {
+			close(stop_pipe[1]);
 			churner();
+		}
 	}
 	check(reap(churners, CHURNERS) == 0, "a churning process failed");
-	close(stop[1]);
+	close(stop_pipe[1]);
 	check(reap(readers, READERS) == 0, "a reader failed");
-	close(stop[0]);
+	close(stop_pipe[0]);
 	return KTAP_PASS;
 }
 
@@ -164,13 +171,13 @@ static enum ktap_result reload_under_readers(const char **skip)
 	struct cowstat_table t;
 	pid_t readers[READERS];
 	char buf[64], err[256];
-	int i, fd, stop[2];
+	int i, fd;
 
 	(void)skip;
-	if (!check(pipe(stop) == 0, "pipe: %s", strerror(errno)))
+	if (!check(pipe(stop_pipe) == 0, "pipe: %s", strerror(errno)))
 		return KTAP_FAIL;
 	for (i = 0; i < READERS; i++)
-		readers[i] = start(reader, stop[0], true);
+		readers[i] = start_reader(true);
 	for (i = 0; i < RELOADS; i++) {
 		/* A reader stopped in the middle of the table, across the unload. */
 		fd = open(COWSTAT_PATH, O_RDONLY | O_CLOEXEC);
@@ -188,9 +195,9 @@ static enum ktap_result reload_under_readers(const char **skip)
 		if (!run_cmd("insmod " MODULE_PATH))
 			break;
 	}
-	close(stop[1]);
+	close(stop_pipe[1]);
 	check(reap(readers, READERS) == 0, "a reader failed");
-	close(stop[0]);
+	close(stop_pipe[0]);
 	if (check(cowstat_read(&t, COWSTAT_PATH, err, sizeof(err)) == 0, "%s", err)) {
 		check(cowstat_find(&t, getpid()) != NULL, "no row for the test after reloading");
 		cowstat_free(&t);

@@ -19,7 +19,7 @@ PROBE_SRCS := userprobe/cowprobe.c userprobe/cowstat_table.c userprobe/puppet.c
 TEST_SRCS := $(wildcard tests/*.c) userprobe/cowstat_table.c userprobe/puppet.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
 
-.PHONY: all module deps kernel image run shell test check clean
+.PHONY: all module deps kernel image run shell test check clean distclean
 all: module userprobe/cowprobe tests/cowstat_test
 
 module/cowstat.ko: $(MODULE_SRCS)
@@ -58,7 +58,11 @@ test: image
 check: all
 	tests/check.sh
 
+# clean keeps the downloaded kernel (build/kernel); distclean drops it too.
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -f userprobe/cowprobe tests/cowstat_test
+	rm -rf build/initramfs build/initramfs.cpio.gz build/vm-* build/checkpatch
+
+distclean: clean
 	rm -rf build

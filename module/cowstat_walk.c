@@ -146,7 +146,7 @@ static inline bool cowstat_pmd_is_leaf(pmd_t pmd)
  */
 static bool cowstat_huge_pmd(struct cowstat_walk *w, pmd_t *pmd)
 {
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the PMD's split page-table lock */
 	pmd_t pmdval;
 	bool leaf;
 
@@ -163,7 +163,7 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 			      unsigned long addr, unsigned long end)
 {
 	struct mm_struct *mm = w->vma->vm_mm;
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the PTE table's lock */
 	pmd_t pmdval;
 	pte_t *pte, *start;
 
@@ -285,8 +285,9 @@ int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
 {
 	struct cowstat_walk w = { .c = c };
 	struct vm_area_struct *vma;
-	VMA_ITERATOR(vmi, mm, 0);
 	int err = 0;
+
+	VMA_ITERATOR(vmi, mm, 0);
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;

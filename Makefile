@@ -7,9 +7,9 @@
 # build against.  Point KDIR at /lib/modules/$(uname -r)/build to build for
 # the running kernel instead.
 
-KVER ?= $(shell vm/kver.sh)
+# A KVER or KDIR given on the command line reaches the vm/ scripts too.
+KVER ?= $(shell vm/kver.sh 2>/dev/null)
 KDIR ?= /usr/src/linux-headers-$(KVER)
-export KVER
 
 CC = gcc
 CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror

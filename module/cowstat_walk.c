@@ -96,6 +96,7 @@ static void cowstat_pte_entry(struct cowstat_walk *w, pte_t pte)
 	cowstat_account(w, page, 1, migration);
 }
 
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
 /*
  * A huge PMD, read under its lock: an anonymous THP, the huge zero page, a
  * file or shmem THP, a DAX mapping, or a THP migration entry.
@@ -133,6 +134,11 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 		w->c->thp += HPAGE_PMD_NR;
 	cowstat_account(w, page, HPAGE_PMD_NR, migration);
 }
+#else
+static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
+{
+}
+#endif /* CONFIG_TRANSPARENT_HUGEPAGE */
 
 static inline bool cowstat_pmd_is_leaf(pmd_t pmd)
 {

@@ -55,7 +55,8 @@ shell: image
 test: image
 	tests/run.sh
 
-check: all
+check: deps
+	$(MAKE) all
 	tests/check.sh
 
 # clean keeps the downloaded kernel (build/kernel); distclean drops it too.

@@ -25,7 +25,7 @@ all: module userprobe/cowprobe tests/cowstat_test
 module/cowstat.ko: $(MODULE_SRCS)
 	@test -d "$(KDIR)" || { echo "no kernel headers at KDIR=$(KDIR): run 'make deps' or set KDIR" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
-	@echo "built module/cowstat.ko for Linux $$(modinfo -F vermagic module/cowstat.ko | cut -d' ' -f1)"
+	@echo "built module/cowstat.ko for Linux $$(tr '\0' '\n' <module/cowstat.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p')"
 module: module/cowstat.ko
 
 userprobe/cowprobe: $(PROBE_SRCS) $(wildcard userprobe/*.h)

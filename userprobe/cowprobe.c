@@ -152,7 +152,9 @@ static int run_demo(struct probe *pr)
 
 	printf("cowprobe: a parent maps %ld pages (%ld KiB) of private anonymous memory,\n"
 	       "writes every one and forks; then the child writes %ld of them.\n"
-	       "Counts are 4 KiB pages from %s; 'change' is since the step before.\n\n",
+	       "Counts are 4 KiB pages from %s; 'change' is since the step before.\n"
+	       "(cowprobe itself only watches: parent and child are processes it\n"
+	       "started and drives step by step, so its reading never moves their counts.)\n\n",
 	       n, n * 4, k, pr->path);
 
 	printf("step 1: the parent maps %ld pages and writes each one\n", n);
@@ -168,7 +170,9 @@ static int run_demo(struct probe *pr)
 		return -1;
 	printf("  fork() copied the page tables, not the pages: parent and child map the\n"
 	       "  same %ld pages (and the rest of the parent's memory), now shared and\n"
-	       "  write-protected; 'cow' counts the shared pages a write would copy.\n\n", n);
+	       "  write-protected; 'cow' counts the shared pages a write would copy.\n"
+	       "  The few pages still private are those the child has already written\n"
+	       "  (its stack, libc's data): each was copied on that first write.\n\n", n);
 
 	printf("step 3: the child writes %ld of the %ld pages\n", k, n);
 	if (puppet_cmd(&pr->pup[CHILD], pr->err, sizeof(pr->err), "write 0 %ld", k) < 0 ||

@@ -131,7 +131,27 @@ static enum ktap_result no_rows_for_kernel_threads(const char **skip)
 	return KTAP_PASS;
 }
 
-/* A child that exited and was reaped has no row; its parent's row stays. */
+/* The state letter of /proc/PID/stat, or 0 when there is no such process. */
+static char task_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	char state = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+		state = p[2];
+	fclose(f);
+	return state;
+}
+
+/*
+ * A child that exited has no row, already as a zombie (it has no mm any
+ * more) and after its parent reaped it; the parent's row stays.
+ */
 static enum ktap_result exited_process_has_no_row(const char **skip)
 {
 	struct cowstat_row rows[2];
@@ -139,12 +159,21 @@ static enum ktap_result exited_process_has_no_row(const char **skip)
 	struct puppet p[2];
 	long status;
 	char err[256];
+	int tries;
 
 	(void)skip;
 	if (!spawn(p, 2, "t-exit"))
 		return KTAP_FAIL;
 	if (!pfork(p, 0, 1) || !snapshot(p, 2, rows) || !pcmd(&p[1], "exit 7"))
 		goto out;
+	/* The child replies, then exits: wait (boundedly) until it is a zombie. */
+	for (tries = 0; tries < 10000 && task_state(p[1].pid) != 'Z'; tries++)
+		usleep(1000);
+	if (check(task_state(p[1].pid) == 'Z', "child %d never became a zombie",
+		  (int)p[1].pid) && read_table(&t)) {
+		check(!cowstat_find(&t, p[1].pid), "zombie %d has a row", (int)p[1].pid);
+		cowstat_free(&t);
+	}
 	status = puppet_cmd(&p[0], err, sizeof(err), "wait");
 	check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 7,
 	      "child's wait status %ld, expected exit 7", status);

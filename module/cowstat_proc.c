@@ -49,11 +49,19 @@ static bool cowstat_visible(const struct cowstat_reader *r,
 	       uid_eq(cred->suid, r->euid);
 }
 
-/* Pin the first visible thread-group leader with tgid >= *tgid. */
+/*
+ * Pin the first visible thread-group leader with tgid >= *tgid.  An
+ * unprivileged reader may skip every thread of every other user: RCU is
+ * dropped every COWSTAT_PIDS_PER_RCU pids, and the search goes on from the
+ * pid number, which needs no reference.
+ */
+#define COWSTAT_PIDS_PER_RCU	256
+
 static struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
 					     pid_t *tgid)
 {
 	struct task_struct *task = NULL;
+	unsigned int skipped = 0;
 	struct pid *pid;
 
 	rcu_read_lock();
@@ -66,6 +74,11 @@ static struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
 		}
 		task = NULL;
 		(*tgid)++;
+		if (++skipped % COWSTAT_PIDS_PER_RCU == 0) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
 	}
 	rcu_read_unlock();
 	return task;
@@ -75,16 +88,26 @@ static struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
  * The leader of a thread group may have exited while other threads run
  * on, so look for the mm in every thread, as find_lock_task_mm() (not
  * exported) does.  Kernel threads that borrow an mm are not processes.
+ *
+ * Visibility was checked when the leader was found, but an execve() of a
+ * setuid program may have changed both the credentials and the mm since.
+ * Exec holds exec_update_lock across both changes, so checking again under
+ * it, on the thread whose mm is taken, makes the two agree (as mm_access()
+ * does).  Returns NULL for no mm, an ERR_PTR when the reader was killed.
  */
-static struct mm_struct *cowstat_get_group_mm(struct task_struct *leader)
+static struct mm_struct *cowstat_get_group_mm(const struct cowstat_reader *r,
+					      struct task_struct *leader)
 {
+	struct rw_semaphore *exec_lock = &leader->signal->exec_update_lock;
 	struct mm_struct *mm = NULL;
 	struct task_struct *t;
 
+	if (down_read_killable(exec_lock))
+		return ERR_PTR(-EINTR);
 	rcu_read_lock();
 	for_each_thread(leader, t) {
 		task_lock(t);
-		if (t->mm && !(t->flags & PF_KTHREAD)) {
+		if (t->mm && cowstat_visible(r, t)) {
 			mm = t->mm;
 			mmget(mm);
 		}
@@ -93,6 +116,7 @@ static struct mm_struct *cowstat_get_group_mm(struct task_struct *leader)
 			break;
 	}
 	rcu_read_unlock();
+	up_read(exec_lock);
 	return mm;
 }
 
@@ -153,9 +177,11 @@ static int cowstat_show(struct seq_file *m, void *v)
 		return 0;
 	}
 
-	mm = cowstat_get_group_mm(task);
+	mm = cowstat_get_group_mm(r, task);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
 	if (!mm)
-		return 0;	/* exited, or exiting: no row */
+		return 0;	/* exited, exiting, or no longer visible: no row */
 	err = cowstat_walk_mm(mm, &c);
 	mmput(mm);
 	if (err)

@@ -107,8 +107,15 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 	bool migration = false;
 
 	if (pmd_present(pmd)) {
+		/* DAX: resident in smaps, and never anonymous. */
+		if (pmd_devmap(pmd)) {
+			w->c->rss += HPAGE_PMD_NR;
+			w->c->file += HPAGE_PMD_NR;
+			return;
+		}
 		page = pmd_page(pmd);
 	} else {
+		/* Only when present: a swap PMD's offset bits overlap devmap's. */
 		swp_entry_t entry = pmd_to_swp_entry(pmd);
 
 		if (!is_migration_entry(entry))
@@ -117,11 +124,6 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 		page = pfn_swap_entry_to_page(entry);
 	}
 
-	if (pmd_devmap(pmd)) {
-		w->c->rss += HPAGE_PMD_NR;
-		w->c->file += HPAGE_PMD_NR;
-		return;
-	}
 	/*
 	 * huge_zero_page is not exported, but it is the only page that is not
 	 * anonymous and yet PMD-mapped in an anonymous VMA.

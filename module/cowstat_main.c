@@ -2,39 +2,70 @@
 /*
  * cowstat: see fork() and copy-on-write at work.
  *
- * Publishes /proc/cowstat, one row of page-sharing counts per process:
- * how many anonymous pages it still shares with its relatives after fork,
- * how many are its own, and how many a write would copy.
+ * /proc/cowstat has one row of page-sharing counts per process: how many
+ * anonymous pages it still shares with its relatives after fork, how many
+ * are its own, how many a write would copy, and how many copies and reuses
+ * its write faults caused.  /proc/cowstat_maps has the same page counts
+ * per mapping, and /sys/kernel/cowstat the system-wide event totals.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/init.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 
 #include "cowstat.h"
+
+static bool events = true;
+module_param(events, bool, 0444);
+MODULE_PARM_DESC(events, "Count COW copies, reuses and forks (default: on; off costs nothing)");
 
 static int __init cowstat_init(void)
 {
 	int ret;
 
+	ret = cowstat_events_init(events);
+	if (ret)
+		return ret;
+	ret = cowstat_sysfs_init();
+	if (ret) {
+		pr_err("cannot create /sys/kernel/cowstat: %d\n", ret);
+		goto out_events;
+	}
 	ret = cowstat_proc_init();
 	if (ret) {
 		pr_err("cannot create /proc/cowstat: %d\n", ret);
-		return ret;
+		goto out_sysfs;
 	}
-	pr_info("/proc/cowstat ready\n");
+	ret = cowstat_maps_init();
+	if (ret) {
+		pr_err("cannot create /proc/cowstat_maps: %d\n", ret);
+		goto out_proc;
+	}
+	pr_info("/proc/cowstat ready, events %s\n", cowstat_events_on() ? "on" : "off");
 	return 0;
+
+out_proc:
+	cowstat_proc_exit();
+out_sysfs:
+	cowstat_sysfs_exit();
+out_events:
+	cowstat_events_exit();
+	return ret;
 }
 
 static void __exit cowstat_exit(void)
 {
+	cowstat_maps_exit();
 	cowstat_proc_exit();
+	cowstat_sysfs_exit();
+	cowstat_events_exit();
 	pr_info("unloaded\n");
 }
 
 module_init(cowstat_init);
 module_exit(cowstat_exit);
-MODULE_DESCRIPTION("Per-process page-sharing counts after fork, in /proc/cowstat");
+MODULE_DESCRIPTION("Per-process page-sharing and copy-on-write counts, in /proc/cowstat");
 MODULE_AUTHOR("The cowstat developers");
 MODULE_LICENSE("GPL");

@@ -19,15 +19,17 @@
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/string_helpers.h>
+#include <linux/uaccess.h>
 
 #include "cowstat.h"
 
-/* What the opener of the file may see; fixed at open, as /proc does. */
-struct cowstat_reader {
-	struct pid_namespace *ns;
-	kuid_t euid;
-	bool sees_all;		/* CAP_SYS_ADMIN in the initial user namespace */
-};
+void cowstat_reader_init(struct cowstat_reader *r, struct inode *inode,
+			 struct file *file)
+{
+	r->ns = proc_pid_ns(inode->i_sb);
+	r->euid = file->f_cred->euid;
+	r->sees_all = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+}
 
 /*
  * Visibility: every process for CAP_SYS_ADMIN, otherwise the processes
@@ -57,8 +59,8 @@ static bool cowstat_visible(const struct cowstat_reader *r,
  */
 #define COWSTAT_PIDS_PER_RCU	256
 
-static struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
-					     pid_t *tgid)
+struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
+				      pid_t *tgid)
 {
 	struct task_struct *task = NULL;
 	unsigned int skipped = 0;
@@ -95,8 +97,8 @@ static struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
  * it, on the thread whose mm is taken, makes the two agree (as mm_access()
  * does).  Returns NULL for no mm, an ERR_PTR when the reader was killed.
  */
-static struct mm_struct *cowstat_get_group_mm(const struct cowstat_reader *r,
-					      struct task_struct *leader)
+struct mm_struct *cowstat_get_group_mm(const struct cowstat_reader *r,
+				       struct task_struct *leader)
 {
 	struct rw_semaphore *exec_lock = &leader->signal->exec_update_lock;
 	struct mm_struct *mm = NULL;
@@ -155,11 +157,47 @@ static void cowstat_stop(struct seq_file *m, void *v)
 		put_task_struct(v);
 }
 
+/* The page columns, shared with /proc/cowstat_maps. */
+#define COWSTAT_PAGE_HEADER	"%8s %8s %8s %8s %8s %8s %8s %8s %8s", "rss", "anon", \
+	"shared", "private", "cow", "zero", "file", "swap", "thp"
+
+void cowstat_show_counts(struct seq_file *m, const struct cowstat_counts *c)
+{
+	seq_printf(m, "%8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu",
+		   c->rss, c->anon, c->shared, c->private, c->cow, c->zero,
+		   c->file, c->swap, c->thp);
+}
+
+static const char *const cowstat_event_names[COWSTAT_NR_EVENTS] = {
+	[COWSTAT_COPIES] = "copies",
+	[COWSTAT_REUSES] = "reuses",
+	[COWSTAT_FORKS] = "forks",
+};
+
 static void cowstat_show_header(struct seq_file *m)
 {
-	seq_printf(m, "%7s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %s\n",
-		   "pid", "ppid", "rss", "anon", "shared", "private", "cow",
-		   "zero", "file", "swap", "thp", "comm");
+	int i;
+
+	seq_printf(m, "%7s %7s ", "pid", "ppid");
+	seq_printf(m, COWSTAT_PAGE_HEADER);
+	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+		seq_printf(m, " %8s", cowstat_event_names[i]);
+	seq_puts(m, " comm\n");
+}
+
+/* An event column is "-" when it is not counted (events=0, or no probe). */
+static void cowstat_show_events(struct seq_file *m, pid_t tgid)
+{
+	long count[COWSTAT_NR_EVENTS];
+	int i;
+
+	cowstat_events_of(tgid, count);
+	for (i = 0; i < COWSTAT_NR_EVENTS; i++) {
+		if (cowstat_event_available(i))
+			seq_printf(m, " %8ld", count[i]);
+		else
+			seq_printf(m, " %8s", "-");
+	}
 }
 
 static int cowstat_show(struct seq_file *m, void *v)
@@ -195,9 +233,10 @@ static int cowstat_show(struct seq_file *m, void *v)
 		return 0;	/* reaped during the walk */
 	get_task_comm(comm, task);
 
-	seq_printf(m, "%7d %7d %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu ",
-		   pid, ppid, c.rss, c.anon, c.shared, c.private, c.cow,
-		   c.zero, c.file, c.swap, c.thp);
+	seq_printf(m, "%7d %7d ", pid, ppid);
+	cowstat_show_counts(m, &c);
+	cowstat_show_events(m, task->tgid);
+	seq_putc(m, ' ');
 	/* comm is set by the process: escape what would break the table. */
 	seq_escape_str(m, comm, ESCAPE_SPACE | ESCAPE_SPECIAL, "\n\\");
 	seq_putc(m, '\n');
@@ -218,15 +257,40 @@ static int cowstat_open(struct inode *inode, struct file *file)
 	r = __seq_open_private(file, &cowstat_seq_ops, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->ns = proc_pid_ns(inode->i_sb);
-	r->euid = file->f_cred->euid;
-	r->sees_all = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+	cowstat_reader_init(r, inode, file);
 	return 0;
+}
+
+/*
+ * "reset" (with or without a newline), in one write, zeroes every event
+ * counter.  Anything else, including a command split across writes, is
+ * -EINVAL; without CAP_SYS_ADMIN (of the opener: the file's credentials,
+ * so a setuid program handed the descriptor cannot be abused) -EPERM.
+ */
+static ssize_t cowstat_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	static const char cmd[] = "reset";
+	char buf[sizeof(cmd) + 1];
+
+	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
+	if (count < sizeof(cmd) - 1 || count > sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	if (count == sizeof(cmd) && buf[count - 1] != '\n')
+		return -EINVAL;
+	if (memcmp(buf, cmd, sizeof(cmd) - 1))
+		return -EINVAL;
+	cowstat_events_reset();
+	return count;
 }
 
 static const struct proc_ops cowstat_proc_ops = {
 	.proc_open	= cowstat_open,
 	.proc_read	= seq_read,
+	.proc_write	= cowstat_write,
 	.proc_lseek	= seq_lseek,
 	.proc_release	= seq_release_private,
 };
@@ -235,7 +299,7 @@ static struct proc_dir_entry *cowstat_pde;
 
 int cowstat_proc_init(void)
 {
-	cowstat_pde = proc_create("cowstat", 0444, NULL, &cowstat_proc_ops);
+	cowstat_pde = proc_create("cowstat", 0644, NULL, &cowstat_proc_ops);
 	return cowstat_pde ? 0 : -ENOMEM;
 }
 

@@ -263,7 +263,7 @@ static int cowstat_p4d_range(struct cowstat_walk *w, pgd_t *pgd,
 	return 0;
 }
 
-static int cowstat_walk_vma(struct cowstat_walk *w)
+static int cowstat_walk_range(struct cowstat_walk *w)
 {
 	struct vm_area_struct *vma = w->vma;
 	unsigned long addr = vma->vm_start, end = vma->vm_end, next;
@@ -283,6 +283,27 @@ static int cowstat_walk_vma(struct cowstat_walk *w)
 }
 
 /**
+ * cowstat_walk_vma - add up the page counts of one VMA
+ * @vma: a VMA of a pinned mm whose mmap lock the caller holds for reading
+ * @c: counts to add to
+ *
+ * Return: 0, or -EINTR when the reader got a fatal signal.
+ */
+int cowstat_walk_vma(struct vm_area_struct *vma, struct cowstat_counts *c)
+{
+	struct cowstat_walk w = {
+		.vma = vma,
+		.c = c,
+		.cow_vma = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE,
+	};
+
+	/* No struct pages behind these, or not in PMD/PTE form. */
+	if (vma->vm_flags & (VM_PFNMAP | VM_IO) || is_vm_hugetlb_page(vma))
+		return 0;
+	return cowstat_walk_range(&w);
+}
+
+/**
  * cowstat_walk_mm - add up the page counts of every VMA of @mm
  * @mm: a user mm, pinned by the caller (mmget)
  * @c: zeroed counts to fill
@@ -291,7 +312,6 @@ static int cowstat_walk_vma(struct cowstat_walk *w)
  */
 int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
 {
-	struct cowstat_walk w = { .c = c };
 	struct vm_area_struct *vma;
 	int err = 0;
 
@@ -299,19 +319,11 @@ int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-
 	for_each_vma(vmi, vma) {
-		/* No struct pages behind these, or not in PMD/PTE form. */
-		if (vma->vm_flags & (VM_PFNMAP | VM_IO) ||
-		    is_vm_hugetlb_page(vma))
-			continue;
-		w.vma = vma;
-		w.cow_vma = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
-		err = cowstat_walk_vma(&w);
+		err = cowstat_walk_vma(vma, c);
 		if (err)
 			break;
 	}
-
 	mmap_read_unlock(mm);
 	return err;
 }

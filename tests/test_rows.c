@@ -32,7 +32,7 @@ static enum ktap_result header_names_columns(const char **skip)
 {
 	static const char *const want[] = {
 		"pid", "ppid", "rss", "anon", "shared", "private", "cow", "zero",
-		"file", "swap", "thp",
+		"file", "swap", "thp", "copies", "reuses", "forks",
 	};
 	struct cowstat_table t;
 	unsigned int i;

@@ -106,15 +106,25 @@ static void print_row(struct probe *pr, const struct cowstat_table *t, int who,
 	int i;
 
 	printf("  %-8s %7lld", role[who], row->val[t->pid_col]);
-	for (i = 0; i < t->ncols; i++)
-		if (shown_col(t, i))
+	for (i = 0; i < t->ncols; i++) {
+		if (!shown_col(t, i))
+			continue;
+		if (row->val[i] == COWSTAT_NA)
+			printf(" %7s", "-");
+		else
 			printf(" %7lld", row->val[i]);
+	}
 	printf("\n");
 	if (pr->shown[who]) {
 		printf("  %-8s %7s", "  change", "");
-		for (i = 0; i < t->ncols; i++)
-			if (shown_col(t, i))
+		for (i = 0; i < t->ncols; i++) {
+			if (!shown_col(t, i))
+				continue;
+			if (row->val[i] == COWSTAT_NA)
+				printf(" %7s", "-");
+			else
 				printf(" %+7lld", row->val[i] - pr->last[who].val[i]);
+		}
 		printf("\n");
 	}
 	pr->last[who] = *row;

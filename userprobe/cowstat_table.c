@@ -51,6 +51,13 @@ static int parse_row(const struct cowstat_table *t, struct cowstat_row *row,
 	int i;
 
 	for (i = 0; i < t->ncols; i++) {
+		while (*p == ' ')
+			p++;
+		if (p[0] == '-' && p[1] == ' ') {
+			row->val[i] = COWSTAT_NA;
+			p++;
+			continue;
+		}
 		errno = 0;
 		row->val[i] = strtoll(p, &end, 10);
 		if (end == p || errno || *end != ' ')

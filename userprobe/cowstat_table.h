@@ -6,6 +6,7 @@
 #ifndef COWSTAT_TABLE_H
 #define COWSTAT_TABLE_H
 
+#include <limits.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -13,6 +14,9 @@
 #define COWSTAT_MAX_COLS	32
 #define COWSTAT_NAME_LEN	16
 #define COWSTAT_COMM_LEN	80	/* escaped comm: up to 4 bytes a char */
+
+/* The value of a column the module does not count ("-"), e.g. events=0. */
+#define COWSTAT_NA	LLONG_MIN
 
 struct cowstat_row {
 	long long val[COWSTAT_MAX_COLS];	/* numeric columns, header order */

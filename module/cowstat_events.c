@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Event counts: the COW copies and reuses each process's write faults
+ * caused, and the processes it forked, since the module was loaded.
+ *
+ * Where the counts come from, on 6.1 (mm/memory.c, mm/huge_memory.c):
+ *
+ *  copies  wp_page_copy() returns VM_FAULT_WRITE exactly when it installed
+ *          a copy for a write fault: not for an unshare fault (GUP), not
+ *          when it lost a race with another thread or ran out of memory.
+ *          A return probe on it is therefore exact; an entry probe would
+ *          count attempts.  A first write to a zero-page mapping also goes
+ *          through wp_page_copy().
+ *  reuses  do_wp_page() calls wp_page_reuse() for a private mapping only
+ *          once it decided that the anonymous page is exclusive (so no
+ *          copy): an entry probe there counts every 4 KiB reuse, once the
+ *          calls for shared mappings are filtered out.  A huge PMD is
+ *          reused when do_huge_pmd_wp_page() returns VM_FAULT_WRITE (it
+ *          never copies a THP: it splits and falls back instead).
+ *  forks   the sched_process_fork tracepoint, for children that are new
+ *          thread groups (not threads).
+ *
+ * Counts belong to the thread group of the faulting task, kept in a hash
+ * table keyed by tgid.  An entry is created at the group's first event and
+ * freed by the sched_process_exit tracepoint when the group's last thread
+ * exits, so the table holds live processes only.  Lookups run under RCU;
+ * entries are freed with kfree_rcu().  Faults on another process's memory
+ * (ptrace, process_vm_writev) count in the totals only.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hashtable.h>
+#include <linux/kprobes.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/tracepoint.h>
+
+#include "cowstat.h"
+
+struct cowstat_proc_events {
+	struct hlist_node node;
+	pid_t tgid;			/* in the initial pid namespace */
+	atomic_long_t count[COWSTAT_NR_EVENTS];
+	struct rcu_head rcu;
+};
+
+#define COWSTAT_HASH_BITS	10
+static DEFINE_HASHTABLE(cowstat_procs, COWSTAT_HASH_BITS);
+static DEFINE_SPINLOCK(cowstat_procs_lock);	/* inserts and deletes */
+static atomic_long_t cowstat_tracked;		/* entries in the table */
+static atomic_long_t cowstat_lost;		/* events without an entry */
+
+struct cowstat_totals {
+	long count[COWSTAT_NR_EVENTS];
+};
+
+static DEFINE_PER_CPU(struct cowstat_totals, cowstat_totals);
+
+static unsigned long cowstat_available;		/* BIT(event) when counted */
+
+/* The entry of @tgid, created when @create; under rcu_read_lock(). */
+static struct cowstat_proc_events *cowstat_proc_find(pid_t tgid, bool create)
+{
+	struct cowstat_proc_events *p, *new;
+
+	hash_for_each_possible_rcu(cowstat_procs, p, node, tgid)
+		if (p->tgid == tgid)
+			return p;
+	if (!create)
+		return NULL;
+
+	/* Probe handlers cannot sleep. */
+	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);
+	if (!new)
+		return NULL;
+	new->tgid = tgid;
+
+	spin_lock(&cowstat_procs_lock);
+	hash_for_each_possible(cowstat_procs, p, node, tgid) {
+		if (p->tgid == tgid) {		/* another thread was first */
+			spin_unlock(&cowstat_procs_lock);
+			kfree(new);
+			return p;
+		}
+	}
+	hash_add_rcu(cowstat_procs, &new->node, tgid);
+	atomic_long_inc(&cowstat_tracked);
+	spin_unlock(&cowstat_procs_lock);
+	return new;
+}
+
+/*
+ * Count @event for the current task, whose fault was on @mm.  A task that
+ * is exiting creates no entry: its group's entry may be gone already.
+ */
+static void cowstat_count(enum cowstat_event event, struct mm_struct *mm)
+{
+	struct task_struct *tsk = current;
+	struct cowstat_proc_events *p;
+
+	this_cpu_inc(cowstat_totals.count[event]);
+	if (mm != tsk->mm || (tsk->flags & PF_KTHREAD))
+		return;
+
+	rcu_read_lock();
+	p = cowstat_proc_find(tsk->tgid, !(tsk->flags & PF_EXITING));
+	if (p)
+		atomic_long_inc(&p->count[event]);
+	else
+		atomic_long_inc(&cowstat_lost);
+	rcu_read_unlock();
+}
+
+/* ---- the probes ---- */
+
+static struct mm_struct *cowstat_vmf_mm(struct pt_regs *regs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+
+	return vmf->vma->vm_mm;
+}
+
+/* Return probes remember the faulting mm from entry to return. */
+static int cowstat_fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(struct mm_struct **)ri->data = cowstat_vmf_mm(regs);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowstat_fault_entry);
+
+static vm_fault_t cowstat_fault_ret(struct pt_regs *regs)
+{
+	return (__force vm_fault_t)regs_return_value(regs);
+}
+
+static int cowstat_copy_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (cowstat_fault_ret(regs) & VM_FAULT_WRITE)
+		cowstat_count(COWSTAT_COPIES, *(struct mm_struct **)ri->data);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowstat_copy_ret);
+
+static int cowstat_huge_reuse_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (cowstat_fault_ret(regs) & VM_FAULT_WRITE)
+		cowstat_count(COWSTAT_REUSES, *(struct mm_struct **)ri->data);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowstat_huge_reuse_ret);
+
+static int cowstat_reuse_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+
+	/* wp_page_shared() and wp_pfn_shared() reuse too: not COW. */
+	if (!(vmf->vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+		cowstat_count(COWSTAT_REUSES, vmf->vma->vm_mm);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowstat_reuse_pre);
+
+/*
+ * wp_page_copy() may sleep (it allocates), so many instances can be live
+ * at once; one that finds no free slot is missed, and reported at unload.
+ */
+#define COWSTAT_MAXACTIVE	256
+
+static struct kretprobe cowstat_copy_probe = {
+	.kp.symbol_name	= "wp_page_copy",
+	.entry_handler	= cowstat_fault_entry,
+	.handler	= cowstat_copy_ret,
+	.data_size	= sizeof(struct mm_struct *),
+	.maxactive	= COWSTAT_MAXACTIVE,
+};
+
+static struct kprobe cowstat_reuse_probe = {
+	.symbol_name	= "wp_page_reuse",
+	.pre_handler	= cowstat_reuse_pre,
+};
+
+static struct kretprobe cowstat_huge_reuse_probe = {
+	.kp.symbol_name	= "do_huge_pmd_wp_page",
+	.entry_handler	= cowstat_fault_entry,
+	.handler	= cowstat_huge_reuse_ret,
+	.data_size	= sizeof(struct mm_struct *),
+	.maxactive	= COWSTAT_MAXACTIVE,
+};
+
+/* ---- the tracepoints ---- */
+
+static void cowstat_on_fork(void *data, struct task_struct *parent,
+			    struct task_struct *child)
+{
+	/* A thread is not a new process; kthreadd's children are not counted. */
+	if (child->tgid == parent->tgid || (parent->flags & PF_KTHREAD))
+		return;
+	cowstat_count(COWSTAT_FORKS, parent->mm);
+}
+
+static void cowstat_on_exit(void *data, struct task_struct *tsk)
+{
+	struct cowstat_proc_events *p;
+
+	/* do_exit() has counted this thread out of signal->live already. */
+	if (atomic_read(&tsk->signal->live))
+		return;
+
+	spin_lock(&cowstat_procs_lock);
+	hash_for_each_possible(cowstat_procs, p, node, tsk->tgid) {
+		if (p->tgid == tsk->tgid) {
+			hash_del_rcu(&p->node);
+			atomic_long_dec(&cowstat_tracked);
+			kfree_rcu(p, rcu);
+			break;
+		}
+	}
+	spin_unlock(&cowstat_procs_lock);
+}
+
+struct cowstat_tracepoint {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+};
+
+static struct cowstat_tracepoint cowstat_tracepoints[] = {
+	{ .name = "sched_process_fork", .probe = cowstat_on_fork },
+	{ .name = "sched_process_exit", .probe = cowstat_on_exit },
+};
+
+static void cowstat_find_tracepoint(struct tracepoint *tp, void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cowstat_tracepoints); i++)
+		if (!strcmp(tp->name, cowstat_tracepoints[i].name))
+			cowstat_tracepoints[i].tp = tp;
+}
+
+/* ---- registration ---- */
+
+/* Attach the fork and exit tracepoints, both or neither. */
+static int cowstat_attach_tracepoints(void)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for_each_kernel_tracepoint(cowstat_find_tracepoint, NULL);
+	for (i = 0; i < ARRAY_SIZE(cowstat_tracepoints); i++) {
+		struct cowstat_tracepoint *t = &cowstat_tracepoints[i];
+
+		ret = t->tp ? tracepoint_probe_register(t->tp, t->probe, NULL) : -ENOENT;
+		if (ret) {
+			pr_warn("events unavailable: no tracepoint %s (%d)\n", t->name, ret);
+			goto out_detach;
+		}
+	}
+	return 0;
+
+out_detach:
+	while (i--)
+		tracepoint_probe_unregister(cowstat_tracepoints[i].tp,
+					    cowstat_tracepoints[i].probe, NULL);
+	tracepoint_synchronize_unregister();
+	return ret;
+}
+
+static void cowstat_detach_tracepoints(void)
+{
+	unsigned int i = ARRAY_SIZE(cowstat_tracepoints);
+
+	while (i--)
+		tracepoint_probe_unregister(cowstat_tracepoints[i].tp,
+					    cowstat_tracepoints[i].probe, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+/* A probe point that is missing (or inlined away) only makes its column unavailable. */
+static void cowstat_attach_probes(void)
+{
+	int ret;
+
+	ret = register_kretprobe(&cowstat_copy_probe);
+	if (ret)
+		pr_warn("copies unavailable: cannot probe wp_page_copy (%d)\n", ret);
+	else
+		cowstat_available |= BIT(COWSTAT_COPIES);
+
+	ret = register_kprobe(&cowstat_reuse_probe);
+	if (ret) {
+		pr_warn("reuses unavailable: cannot probe wp_page_reuse (%d)\n", ret);
+		return;
+	}
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
+		ret = register_kretprobe(&cowstat_huge_reuse_probe);
+		if (ret) {
+			pr_warn("reuses unavailable: cannot probe do_huge_pmd_wp_page (%d)\n",
+				ret);
+			unregister_kprobe(&cowstat_reuse_probe);
+			return;
+		}
+	}
+	cowstat_available |= BIT(COWSTAT_REUSES);
+}
+
+int cowstat_events_init(bool enable)
+{
+	int ret;
+
+	if (!enable) {
+		pr_info("event counting off (events=0)\n");
+		return 0;
+	}
+	/* Without the exit tracepoint no entry could ever be freed. */
+	ret = cowstat_attach_tracepoints();
+	if (ret)
+		return 0;
+	cowstat_available = BIT(COWSTAT_FORKS);
+	cowstat_attach_probes();
+	return 0;
+}
+
+void cowstat_events_exit(void)
+{
+	struct cowstat_proc_events *p;
+	struct hlist_node *tmp;
+	int bkt;
+
+	if (!cowstat_available)
+		return;
+	if (cowstat_available & BIT(COWSTAT_REUSES)) {
+		if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+			unregister_kretprobe(&cowstat_huge_reuse_probe);
+		unregister_kprobe(&cowstat_reuse_probe);
+	}
+	if (cowstat_available & BIT(COWSTAT_COPIES)) {
+		unregister_kretprobe(&cowstat_copy_probe);
+		if (cowstat_copy_probe.nmissed)
+			pr_warn("missed %d returns of wp_page_copy\n",
+				cowstat_copy_probe.nmissed);
+	}
+	cowstat_detach_tracepoints();
+	cowstat_available = 0;
+
+	/* No handler runs any more: nobody else touches the table. */
+	hash_for_each_safe(cowstat_procs, bkt, tmp, p, node) {
+		hash_del(&p->node);
+		kfree(p);
+	}
+	atomic_long_set(&cowstat_tracked, 0);
+}
+
+/* ---- what readers see ---- */
+
+bool cowstat_event_available(enum cowstat_event event)
+{
+	return cowstat_available & BIT(event);
+}
+
+bool cowstat_events_on(void)
+{
+	return cowstat_available;
+}
+
+void cowstat_events_of(pid_t tgid, long *count)
+{
+	struct cowstat_proc_events *p;
+	int i;
+
+	rcu_read_lock();
+	p = cowstat_proc_find(tgid, false);
+	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+		count[i] = p ? atomic_long_read(&p->count[i]) : 0;
+	rcu_read_unlock();
+}
+
+void cowstat_events_totals(long *count)
+{
+	int cpu, i;
+
+	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+		count[i] = 0;
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+			count[i] += per_cpu(cowstat_totals.count[i], cpu);
+}
+
+long cowstat_events_tracked(void)
+{
+	return atomic_long_read(&cowstat_tracked);
+}
+
+long cowstat_events_lost(void)
+{
+	return atomic_long_read(&cowstat_lost);
+}
+
+/* Zero every counter; events racing with the reset may survive it. */
+void cowstat_events_reset(void)
+{
+	struct cowstat_proc_events *p;
+	int bkt, cpu, i;
+
+	rcu_read_lock();
+	hash_for_each_rcu(cowstat_procs, bkt, p, node)
+		for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+			atomic_long_set(&p->count[i], 0);
+	rcu_read_unlock();
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+			per_cpu(cowstat_totals.count[i], cpu) = 0;
+	atomic_long_set(&cowstat_lost, 0);
+}

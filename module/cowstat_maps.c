@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /proc/cowstat_maps: the page counts of /proc/cowstat, one row per
+ * mapping of every visible process, so that
+ *
+ *	grep '^ *1234 ' /proc/cowstat_maps
+ *
+ * shows where process 1234's shared pages are.  Columns: pid, start, end,
+ * perms (as in /proc/PID/maps), the page columns, and the mapping's name
+ * last: the file's path, [heap], [stack], [vdso]..., or nothing for
+ * anonymous memory.
+ *
+ * As in fs/proc/task_mmu.c, start() pins the process and takes its mmap
+ * lock, show() prints one VMA under it, and stop() lets go, so the lock is
+ * never held across a copy to user space.  The cursor (tgid, and the
+ * address to resume from) lives in the iterator: a read that resumes after
+ * a full buffer goes on from the next VMA even when the mappings changed.
+ */
+
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/proc_fs.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+
+#include "cowstat.h"
+
+struct cowstat_maps_iter {
+	struct cowstat_reader reader;
+	pid_t tgid;			/* the process at the cursor */
+	unsigned long addr;		/* its next VMA ends above this */
+	struct task_struct *task;	/* pinned from start() to stop() */
+	struct mm_struct *mm;		/* pinned and read-locked, likewise */
+};
+
+static void cowstat_maps_release(struct cowstat_maps_iter *it)
+{
+	if (it->mm) {
+		mmap_read_unlock(it->mm);
+		mmput(it->mm);
+		it->mm = NULL;
+	}
+	if (it->task) {
+		put_task_struct(it->task);
+		it->task = NULL;
+	}
+}
+
+/* The first VMA at or after the cursor, in this process or a later one. */
+static void *cowstat_maps_seek(struct cowstat_maps_iter *it)
+{
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+
+	for (;; it->tgid++, it->addr = 0) {
+		struct task_struct *task = cowstat_find_task(&it->reader, &it->tgid);
+
+		if (!task)
+			return NULL;
+		mm = cowstat_get_group_mm(&it->reader, task);
+		if (IS_ERR_OR_NULL(mm)) {
+			put_task_struct(task);
+			if (IS_ERR(mm))
+				return mm;
+			continue;
+		}
+		if (mmap_read_lock_killable(mm)) {
+			mmput(mm);
+			put_task_struct(task);
+			return ERR_PTR(-EINTR);
+		}
+		vma = find_vma(mm, it->addr);
+		if (vma) {
+			it->task = task;
+			it->mm = mm;
+			return vma;
+		}
+		mmap_read_unlock(mm);
+		mmput(mm);
+		put_task_struct(task);
+	}
+}
+
+static void *cowstat_maps_start(struct seq_file *m, loff_t *pos)
+{
+	struct cowstat_maps_iter *it = m->private;
+
+	if (*pos == 0) {
+		it->tgid = 0;
+		it->addr = 0;
+		return SEQ_START_TOKEN;
+	}
+	return cowstat_maps_seek(it);
+}
+
+static void *cowstat_maps_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct cowstat_maps_iter *it = m->private;
+	struct vm_area_struct *vma = v;
+
+	++*pos;
+	if (v == SEQ_START_TOKEN)
+		return cowstat_maps_seek(it);
+	it->addr = vma->vm_end;
+	vma = find_vma(it->mm, it->addr);
+	if (vma)
+		return vma;
+	cowstat_maps_release(it);
+	it->tgid++;
+	it->addr = 0;
+	return cowstat_maps_seek(it);
+}
+
+static void cowstat_maps_stop(struct seq_file *m, void *v)
+{
+	cowstat_maps_release(m->private);
+}
+
+/* As show_map_vma() names them, but for named anonymous memory. */
+static void cowstat_show_vma_name(struct seq_file *m, struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	const char *name = NULL;
+
+	seq_putc(m, ' ');
+	if (vma->vm_file) {
+		seq_file_path(m, vma->vm_file, "\n");
+		return;
+	}
+	if (vma->vm_ops && vma->vm_ops->name)
+		name = vma->vm_ops->name(vma);
+	else if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+		name = "[heap]";
+	else if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack)
+		name = "[stack]";
+	if (name)
+		seq_puts(m, name);
+}
+
+static int cowstat_maps_show(struct seq_file *m, void *v)
+{
+	struct cowstat_maps_iter *it = m->private;
+	struct vm_area_struct *vma = v;
+	struct cowstat_counts c = {};
+	vm_flags_t flags;
+	int err;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(m, "%7s %8s %8s %5s ", "pid", "start", "end", "perms");
+		seq_printf(m, "%8s %8s %8s %8s %8s %8s %8s %8s %8s name\n", "rss",
+			   "anon", "shared", "private", "cow", "zero", "file",
+			   "swap", "thp");
+		return 0;
+	}
+
+	/* mmap_lock is held since cowstat_maps_seek() */
+	err = cowstat_walk_vma(vma, &c);
+	if (err)
+		return err;
+	flags = vma->vm_flags;
+	seq_printf(m, "%7d %08lx %08lx  %c%c%c%c ",
+		   task_tgid_nr_ns(it->task, it->reader.ns),
+		   vma->vm_start, vma->vm_end,
+		   flags & VM_READ ? 'r' : '-', flags & VM_WRITE ? 'w' : '-',
+		   flags & VM_EXEC ? 'x' : '-', flags & VM_MAYSHARE ? 's' : 'p');
+	cowstat_show_counts(m, &c);
+	cowstat_show_vma_name(m, vma);
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static const struct seq_operations cowstat_maps_seq_ops = {
+	.start	= cowstat_maps_start,
+	.next	= cowstat_maps_next,
+	.stop	= cowstat_maps_stop,
+	.show	= cowstat_maps_show,
+};
+
+static int cowstat_maps_open(struct inode *inode, struct file *file)
+{
+	struct cowstat_maps_iter *it;
+
+	it = __seq_open_private(file, &cowstat_maps_seq_ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	cowstat_reader_init(&it->reader, inode, file);
+	return 0;
+}
+
+static const struct proc_ops cowstat_maps_proc_ops = {
+	.proc_open	= cowstat_maps_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= seq_release_private,
+};
+
+static struct proc_dir_entry *cowstat_maps_pde;
+
+int cowstat_maps_init(void)
+{
+	cowstat_maps_pde = proc_create("cowstat_maps", 0444, NULL,
+				       &cowstat_maps_proc_ops);
+	return cowstat_maps_pde ? 0 : -ENOMEM;
+}
+
+void cowstat_maps_exit(void)
+{
+	proc_remove(cowstat_maps_pde);
+}

@@ -45,6 +45,17 @@ long long col(const struct cowstat_row *row, const char *name)
 	return row->val[i];
 }
 
+int header_cols(void)
+{
+	return header.ncols;
+}
+
+bool is_event_col(int i)
+{
+	return !strcmp(header.name[i], "copies") || !strcmp(header.name[i], "reuses") ||
+	       !strcmp(header.name[i], "forks");
+}
+
 bool snapshot(const struct puppet *puppets, int n, struct cowstat_row *rows)
 {
 	struct cowstat_table t;
@@ -169,6 +180,8 @@ int main(int argc, char **argv)
 	} suites[] = {
 		{ row_cases, &nr_row_cases },
 		{ count_cases, &nr_count_cases },
+		{ event_cases, &nr_event_cases },
+		{ maps_cases, &nr_maps_cases },
 		{ robust_cases, &nr_robust_cases },
 	};
 	struct ktap k = { 0 };

@@ -19,8 +19,10 @@ struct test_case {
 	enum ktap_result (*fn)(const char **skip);
 };
 
-extern const struct test_case count_cases[], row_cases[], robust_cases[];
-extern const int nr_count_cases, nr_row_cases, nr_robust_cases;
+extern const struct test_case count_cases[], row_cases[], robust_cases[],
+	event_cases[], maps_cases[];
+extern const int nr_count_cases, nr_row_cases, nr_robust_cases,
+	nr_event_cases, nr_maps_cases;
 
 /* Failures seen by check() since the current case started. */
 extern int check_failures;
@@ -31,6 +33,9 @@ bool check_at(const char *file, int line, bool cond, const char *fmt, ...)
 
 /* Column @name of a row (the header is the one of the last snapshot). */
 long long col(const struct cowstat_row *row, const char *name);
+/* Numeric columns in that header, and whether column @i is an event count. */
+int header_cols(void);
+bool is_event_col(int i);
 
 /* Read the table and copy the rows of puppets[0..n-1]; false if missing. */
 bool snapshot(const struct puppet *puppets, int n, struct cowstat_row *rows);

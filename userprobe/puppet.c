@@ -330,6 +330,8 @@ static void run_command(char *msg)
 		do_touch(0, a, b);
 	} else if (sscanf(msg, "fork %d %15s", &n, name) >= 1) {
 		do_fork(n, name);
+	} else if (!strcmp(msg, "addr")) {
+		reply("ok %ld", (long)pp.base);
 	} else if (!strcmp(msg, "unmap")) {
 		if (pp.base)
 			munmap(pp.base, pp.len);

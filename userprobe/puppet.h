@@ -34,7 +34,8 @@ int puppet_spawn(struct puppet *puppets, int n, const char *exe,
 
 /*
  * Send a command ("map anon|shared|thp PAGES", "write FIRST COUNT",
- * "read FIRST COUNT", "unmap", "thread", "wait", "exit STATUS") and wait for
+ * "read FIRST COUNT", "addr" (of the region), "unmap", "thread", "wait",
+ * "exit STATUS") and wait for
  * the reply.  Returns the command's value (>= 0), or -1 with a message in
  * @err.
  */

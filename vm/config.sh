@@ -9,7 +9,7 @@ BUILD=${BUILD:-$TOP/build}
 ACCEL=${ACCEL:-tcg}
 VM_MEM=${VM_MEM:-1024}		# MiB; THP needs 512 or more
 VM_SMP=${VM_SMP:-2}
-VM_TIMEOUT=${VM_TIMEOUT:-600}	# seconds before the host kills the guest
+VM_TIMEOUT=${VM_TIMEOUT:-300}	# seconds before the host kills the guest
 
 die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 

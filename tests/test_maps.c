@@ -188,8 +188,10 @@ static enum ktap_result maps_finds_segments(const char **skip)
 	pid_t me = getpid();
 
 	(void)skip;
-	if (!check(heap_var != NULL, "malloc failed"))
+	if (!heap_var) {
+		check(false, "malloc failed");
 		return KTAP_FAIL;
+	}
 	*heap_var = data_var + bss_var + stack_var;
 	data_var++;
 	bss_var++;

@@ -74,9 +74,11 @@ out:
 static pid_t cow_child(const int *pipe_fds)
 {
 	static volatile char page[4096];
-	pid_t pid = fork();
+	pid_t pid;
 	char c;
 
+	page[0]++;	/* the parent's own page, which the child's write copies */
+	pid = fork();
 	if (pid == 0) {
 		page[0]++;
 		if (pipe_fds) {

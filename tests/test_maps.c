@@ -68,8 +68,10 @@ static bool read_maps(struct maps *m)
 	m->rows = NULL;
 	m->n = 0;
 	f = fopen(MAPS_PATH, "re");
-	if (!check(f != NULL, "cannot open " MAPS_PATH))
+	if (!f) {
+		check(false, "cannot open " MAPS_PATH);
 		return false;
+	}
 	if (fgets(line, sizeof(line), f)) {
 		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
 			snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s%s",

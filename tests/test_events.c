@@ -77,10 +77,10 @@ static pid_t cow_child(const int *pipe_fds)
 	pid_t pid;
 	char c;
 
-	page[0]++;	/* the parent's own page, which the child's write copies */
+	page[0] = (char)(page[0] + 1);	/* the parent's own page, which the child's write copies */
 	pid = fork();
 	if (pid == 0) {
-		page[0]++;
+		page[0] = (char)(page[0] + 1);
 		if (pipe_fds) {
 			close(pipe_fds[1]);
 			if (read(pipe_fds[0], &c, 1) < 0)

@@ -16,11 +16,12 @@ CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror
 LDFLAGS = -static -pthread
 
 PROBE_SRCS := userprobe/cowprobe.c userprobe/cowstat_table.c userprobe/puppet.c
-TEST_SRCS := $(wildcard tests/*.c) userprobe/cowstat_table.c userprobe/puppet.c
+TEST_SRCS := $(filter-out tests/cow_bench.c,$(wildcard tests/*.c)) \
+	userprobe/cowstat_table.c userprobe/puppet.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
 
-.PHONY: all module deps kernel image run shell test check clean distclean
-all: module userprobe/cowprobe tests/cowstat_test
+.PHONY: all module deps kernel image run shell test bench check clean distclean
+all: module userprobe/cowprobe tests/cowstat_test tests/cow_bench
 
 module/cowstat.ko: $(MODULE_SRCS)
 	@test -d "$(KDIR)" || { echo "no kernel headers at KDIR=$(KDIR): run 'make deps' or set KDIR" >&2; exit 1; }
@@ -33,6 +34,9 @@ userprobe/cowprobe: $(PROBE_SRCS) $(wildcard userprobe/*.h)
 
 tests/cowstat_test: $(TEST_SRCS) $(wildcard tests/*.h userprobe/*.h)
 	$(CC) $(CFLAGS) -Iuserprobe -o $@ $(TEST_SRCS) $(LDFLAGS)
+
+tests/cow_bench: tests/cow_bench.c
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 deps:
 	vm/deps.sh
@@ -55,6 +59,9 @@ shell: image
 test: image
 	tests/run.sh
 
+bench: image
+	tests/bench.sh
+
 check: deps
 	$(MAKE) all
 	tests/check.sh
@@ -62,7 +69,7 @@ check: deps
 # clean keeps the downloaded kernel (build/kernel); distclean drops it too.
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
-	rm -f userprobe/cowprobe tests/cowstat_test
+	rm -f userprobe/cowprobe tests/cowstat_test tests/cow_bench
 	rm -rf build/initramfs build/initramfs.cpio.gz build/vm-* build/checkpatch
 
 distclean: clean

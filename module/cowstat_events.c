@@ -5,18 +5,28 @@
  *
  * Where the counts come from, on 6.1 (mm/memory.c, mm/huge_memory.c):
  *
- *  copies  wp_page_copy() returns VM_FAULT_WRITE exactly when it installed
- *          a copy for a write fault: not for an unshare fault (GUP), not
- *          when it lost a race with another thread or ran out of memory.
- *          A return probe on it is therefore exact; an entry probe would
- *          count attempts.  A first write to a zero-page mapping also goes
- *          through wp_page_copy().
+ *  copies  do_wp_page() calls wp_page_copy() when a write fault must copy:
+ *          a shared anonymous page, a private file page, or the zero page
+ *          (whose "copy" is a fresh zeroed page).  Each call for a write
+ *          (not FAULT_FLAG_UNSHARE, which GUP uses) allocates and copies
+ *          one page: the count is the calls, as delay accounting's
+ *          wpcopy_count counts them.  (A copy is made and then dropped
+ *          only when two threads fault on the same page at once, or when
+ *          no memory is left and the process gets killed.)
  *  reuses  do_wp_page() calls wp_page_reuse() for a private mapping only
  *          once it decided that the anonymous page is exclusive (so no
- *          copy): an entry probe there counts every 4 KiB reuse, once the
- *          calls for shared mappings are filtered out.  A huge PMD is
- *          reused when do_huge_pmd_wp_page() returns VM_FAULT_WRITE (it
- *          never copies a THP: it splits and falls back instead).
+ *          copy): counting its calls, less those for shared mappings,
+ *          counts every 4 KiB reuse.  A huge PMD is reused when
+ *          do_huge_pmd_wp_page() returns VM_FAULT_WRITE (it never copies
+ *          a THP: it splits and falls back instead), so that one needs a
+ *          return probe.
+ *
+ * The copy hook, on the hottest path, is an ftrace_ops callback rather
+ * than a kprobe: on a COW fault in the benchmark VM a return probe on
+ * wp_page_copy() cost 11% of the fault and an entry kprobe 5% (the kprobe
+ * layer saves and decodes full registers), a plain ftrace callback, which
+ * sees the argument registers with DYNAMIC_FTRACE_WITH_ARGS, 2.3% (README,
+ * "Benchmarks").
  *  forks   the sched_process_fork tracepoint, for children that are new
  *          thread groups (not threads).
  *
@@ -30,6 +40,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ftrace.h>
 #include <linux/hashtable.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
@@ -137,15 +148,6 @@ static vm_fault_t cowstat_fault_ret(struct pt_regs *regs)
 	return (__force vm_fault_t)regs_return_value(regs);
 }
 
-static int cowstat_copy_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	if (cowstat_fault_ret(regs) & VM_FAULT_WRITE)
-		cowstat_count(COWSTAT_COPIES, *(struct mm_struct **)ri->data);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(cowstat_copy_ret);
-
 static int cowstat_huge_reuse_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	if (cowstat_fault_ret(regs) & VM_FAULT_WRITE)
@@ -155,6 +157,73 @@ static int cowstat_huge_reuse_ret(struct kretprobe_instance *ri, struct pt_regs 
 
 NOKPROBE_SYMBOL(cowstat_huge_reuse_ret);
 
+#if defined(CONFIG_X86_64) && defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
+/* The first argument, saved by ftrace_caller with the other argument registers. */
+static struct vm_fault *cowstat_ftrace_vmf(struct ftrace_regs *fregs)
+{
+	return (struct vm_fault *)fregs->regs.di;
+}
+
+#define COWSTAT_FTRACE_ARGS	true
+#else
+static struct vm_fault *cowstat_ftrace_vmf(struct ftrace_regs *fregs)
+{
+	return NULL;
+}
+
+#define COWSTAT_FTRACE_ARGS	false
+#endif
+
+/* wp_page_copy(vmf) entry.  notrace: a hook must not trace itself. */
+static void notrace cowstat_on_copy(unsigned long ip, unsigned long parent_ip,
+				    struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = cowstat_ftrace_vmf(fregs);
+
+	if (!(vmf->flags & FAULT_FLAG_UNSHARE))
+		cowstat_count(COWSTAT_COPIES, vmf->vma->vm_mm);
+}
+
+struct cowstat_hook {
+	const char *func;
+	struct ftrace_ops ops;
+	bool registered;
+};
+
+static struct cowstat_hook cowstat_copy_hook = {
+	.func = "wp_page_copy",
+	.ops.func = cowstat_on_copy,
+};
+
+/* Fails with -EINVAL when the function is not there (or was inlined). */
+static int cowstat_hook_attach(struct cowstat_hook *h)
+{
+	int ret;
+
+	if (!COWSTAT_FTRACE_ARGS)
+		return -EOPNOTSUPP;
+	ret = ftrace_set_filter(&h->ops, (unsigned char *)h->func, strlen(h->func), 1);
+	if (!ret)
+		ret = register_ftrace_function(&h->ops);
+	if (ret)
+		ftrace_free_filter(&h->ops);
+	h->registered = !ret;
+	return ret;
+}
+
+static void cowstat_hook_detach(struct cowstat_hook *h)
+{
+	if (!h->registered)
+		return;
+	unregister_ftrace_function(&h->ops);	/* waits for running callbacks */
+	ftrace_free_filter(&h->ops);
+	h->registered = false;
+}
+
+/*
+ * wp_page_reuse() is declared inline, and inline functions are notrace:
+ * no ftrace hook there, but a kprobe (a jump once optimized) works.
+ */
 static int cowstat_reuse_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
@@ -167,24 +236,16 @@ static int cowstat_reuse_pre(struct kprobe *kp, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(cowstat_reuse_pre);
 
-/*
- * wp_page_copy() may sleep (it allocates), so many instances can be live
- * at once; one that finds no free slot is missed, and reported at unload.
- */
-#define COWSTAT_MAXACTIVE	256
-
-static struct kretprobe cowstat_copy_probe = {
-	.kp.symbol_name	= "wp_page_copy",
-	.entry_handler	= cowstat_fault_entry,
-	.handler	= cowstat_copy_ret,
-	.data_size	= sizeof(struct mm_struct *),
-	.maxactive	= COWSTAT_MAXACTIVE,
-};
-
 static struct kprobe cowstat_reuse_probe = {
 	.symbol_name	= "wp_page_reuse",
 	.pre_handler	= cowstat_reuse_pre,
 };
+
+/*
+ * do_huge_pmd_wp_page() may sleep, so many instances can be live at once;
+ * one that finds no free slot is missed, and reported at unload.
+ */
+#define COWSTAT_MAXACTIVE	256
 
 static struct kretprobe cowstat_huge_reuse_probe = {
 	.kp.symbol_name	= "do_huge_pmd_wp_page",
@@ -288,9 +349,9 @@ static void cowstat_attach_probes(void)
 {
 	int ret;
 
-	ret = register_kretprobe(&cowstat_copy_probe);
+	ret = cowstat_hook_attach(&cowstat_copy_hook);
 	if (ret)
-		pr_warn("copies unavailable: cannot probe wp_page_copy (%d)\n", ret);
+		pr_warn("copies unavailable: cannot hook wp_page_copy (%d)\n", ret);
 	else
 		cowstat_available |= BIT(COWSTAT_COPIES);
 
@@ -337,16 +398,15 @@ void cowstat_events_exit(void)
 	if (!cowstat_available)
 		return;
 	if (cowstat_available & BIT(COWSTAT_REUSES)) {
-		if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
 			unregister_kretprobe(&cowstat_huge_reuse_probe);
+			if (cowstat_huge_reuse_probe.nmissed)
+				pr_warn("missed %d returns of do_huge_pmd_wp_page\n",
+					cowstat_huge_reuse_probe.nmissed);
+		}
 		unregister_kprobe(&cowstat_reuse_probe);
 	}
-	if (cowstat_available & BIT(COWSTAT_COPIES)) {
-		unregister_kretprobe(&cowstat_copy_probe);
-		if (cowstat_copy_probe.nmissed)
-			pr_warn("missed %d returns of wp_page_copy\n",
-				cowstat_copy_probe.nmissed);
-	}
+	cowstat_hook_detach(&cowstat_copy_hook);
 	cowstat_detach_tracepoints();
 	cowstat_available = 0;
 

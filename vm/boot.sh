@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Usage: vm/boot.sh run|test|shell
+# Usage: vm/boot.sh run|test|bench|shell
 #
 # Boot the Debian kernel fetched by vm/kernel.sh with the initramfs from
 # vm/image.sh under QEMU: TCG unless ACCEL=kvm, serial console on ttyS0,
@@ -11,6 +11,9 @@
 #   run    console on this terminal; exit status is the guest's
 #   test   console to $BUILD/vm-test/console.log; the KTAP output and the
 #          guest's kernel log land in $BUILD/vm-test/result.log
+#   bench  like test, but one vCPU under -icount shift=0: the guest's clock
+#          then counts guest instructions (1 ns each), the same from run to
+#          run, which is what the benchmarks measure
 #   shell  interactive (Ctrl-a x quits QEMU), no timeout
 #
 # Exits with the guest's status, or 125 if the guest never reported one
@@ -20,9 +23,9 @@ source "$(dirname "$0")/config.sh"
 
 mode=${1:-}
 case $mode in
-run|test|shell) ;;
--h|--help) sed -n '3,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
-*) die "usage: vm/boot.sh run|test|shell" ;;
+run|test|bench|shell) ;;
+-h|--help) sed -n '3,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+*) die "usage: vm/boot.sh run|test|bench|shell" ;;
 esac
 
 KVER=$(kver)
@@ -32,23 +35,29 @@ image=$BUILD/initramfs.cpio.gz
 [ -f "$image" ] || die "no initramfs at $image: run vm/image.sh"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run vm/deps.sh"
 
+smp=$VM_SMP
 case $ACCEL in
 tcg) accel=(-accel tcg) ;;
 kvm) accel=(-accel kvm -cpu host) ;;
 *) die "ACCEL must be tcg or kvm, not '$ACCEL'" ;;
 esac
+if [ "$mode" = bench ]; then
+	# -icount needs TCG, and crawls with more than one vCPU.
+	accel=(-accel tcg -icount shift=0,align=off,sleep=off)
+	smp=1
+fi
 
 out=$BUILD/vm-$mode
 mkdir -p "$out"
 : >"$out/result.log"
 : >"$out/console.log"
 
-qemu=(qemu-system-x86_64 "${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP"
+qemu=(qemu-system-x86_64 "${accel[@]}" -m "$VM_MEM" -smp "$smp"
       -kernel "$kernel" -initrd "$image"
       -append "console=ttyS0 quiet panic=-1 cowstat.mode=$mode"
       -display none -no-reboot -monitor none)
 
-echo "boot: Debian kernel $(cat "$BUILD/kernel/$KVER/version"), $ACCEL, ${VM_MEM} MiB, $VM_SMP CPU(s)"
+echo "boot: Debian kernel $(cat "$BUILD/kernel/$KVER/version"), ${accel[*]:1}, ${VM_MEM} MiB, $smp CPU(s)"
 set +e
 case $mode in
 shell)
@@ -58,7 +67,7 @@ run)
 	timeout -s KILL "$VM_TIMEOUT" "${qemu[@]}" \
 		-serial stdio -serial "file:$out/result.log" </dev/null
 	;;
-test)
+test|bench)
 	timeout -s KILL "$VM_TIMEOUT" "${qemu[@]}" \
 		-serial "file:$out/console.log" -serial "file:$out/result.log" </dev/null
 	;;

@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Inside the benchmark VM (one vCPU, -icount shift=0: 1 ns of guest clock
+# per guest instruction): the COW-fault cost with the module unloaded,
+# loaded with events=0, and loaded with events on, interleaved, ROUNDS
+# times; then the medians and their ratios to "unloaded".
+ROUNDS=${ROUNDS:-5}
+PAGES=${PAGES:-4096}
+ko=/lib/modules/cowstat.ko
+
+load() {	# load unloaded|off|on
+	rmmod cowstat 2>/dev/null
+	case $1 in
+	off) insmod $ko events=0 ;;
+	on) insmod $ko ;;
+	esac
+}
+
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "# COW-fault microbenchmark: a child writes $PAGES shared pages, best of 5 forks;"
+echo "# guest instructions per fault (icount clock), $ROUNDS rounds, configurations interleaved"
+for config in unloaded off on; do eval "runs_$config=''"; done
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for config in unloaded off on; do
+		load $config || exit 1
+		v=$(/tests/cow_bench "$PAGES" 5) || exit 1
+		eval "runs_$config=\"\$runs_$config $v\""
+	done
+	r=$((r + 1))
+done
+load on
+
+echo "config,rounds,median,ratio"
+base=$(echo $runs_unloaded | median)
+for config in unloaded off on; do
+	eval "runs=\$runs_$config"
+	m=$(echo $runs | median)
+	ratio=$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%.4f", m / b }')
+	echo "$config,$(echo $runs | tr ' ' ';'),$m,$ratio"
+done

@@ -6,34 +6,32 @@
  * Where the counts come from, on 6.1 (mm/memory.c, mm/huge_memory.c):
  *
  *  copies  do_wp_page() calls wp_page_copy() when a write fault must copy:
- *          a shared anonymous page, a private file page, or the zero page
- *          (whose "copy" is a fresh zeroed page).  Each call for a write
- *          (not FAULT_FLAG_UNSHARE, which GUP uses) allocates and copies
- *          one page: the count is the calls, as delay accounting's
- *          wpcopy_count counts them.  (A copy is made and then dropped
- *          only when two threads fault on the same page at once, or when
- *          no memory is left and the process gets killed.)
+ *          a shared anonymous page, a private file page already mapped, or
+ *          the zero page (whose "copy" is a fresh zeroed page).  Each call
+ *          for a write (not FAULT_FLAG_UNSHARE, which GUP uses) allocates
+ *          and copies one page: the count is the calls, as delay
+ *          accounting's wpcopy_count counts them.  A first write to a file
+ *          page not mapped yet copies it in do_cow_fault() instead, which is
+ *          inlined; its finish_fault() call is counted.  A copy is counted
+ *          and then dropped when two threads fault on one page at once, and
+ *          counted twice when the fault failed for want of memory and was
+ *          retried.  hugetlb pages are not counted.
  *  reuses  do_wp_page() calls wp_page_reuse() for a private mapping only
  *          once it decided that the anonymous page is exclusive (so no
  *          copy): counting its calls, less those for shared mappings,
- *          counts every 4 KiB reuse.  A huge PMD is reused when
- *          do_huge_pmd_wp_page() returns VM_FAULT_WRITE (it never copies
- *          a THP: it splits and falls back instead), so that one needs a
- *          return probe.
- *
- * The copy hook, on the hottest path, is an ftrace_ops callback rather
- * than a kprobe: on a COW fault in the benchmark VM a return probe on
- * wp_page_copy() cost 11% of the fault and an entry kprobe 5% (the kprobe
- * layer saves and decodes full registers), a plain ftrace callback, which
- * sees the argument registers with DYNAMIC_FTRACE_WITH_ARGS, 2.3% (README,
- * "Benchmarks").
+ *          counts the 4 KiB reuses.  A huge PMD reused whole, when
+ *          do_huge_pmd_wp_page() returns VM_FAULT_WRITE (it never copies a
+ *          THP: it splits and falls back instead), is one more.  A write
+ *          that swaps an exclusive page back in maps it writable at once
+ *          (do_swap_page()): no fault on a write-protected page, no reuse.
  *  forks   the sched_process_fork tracepoint, for children that are new
  *          thread groups (not threads).
  *
  * Counts belong to the thread group of the faulting task, kept in a hash
- * table keyed by tgid.  An entry is created at the group's first event and
- * freed by the sched_process_exit tracepoint when the group's last thread
- * exits, so the table holds live processes only.  Lookups run under RCU;
+ * table keyed by tgid.  An entry is made for every process at load and at
+ * fork (or at its first event, if that failed), and freed by the
+ * sched_process_exit tracepoint when the group's last thread exits, so the
+ * table holds live processes only.  Lookups run under RCU;
  * entries are freed with kfree_rcu().  Faults on another process's memory
  * (ptrace, process_vm_writev) count in the totals only.
  */
@@ -45,6 +43,7 @@
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
@@ -72,41 +71,59 @@ static DEFINE_PER_CPU(struct cowstat_totals, cowstat_totals);
 
 static unsigned long cowstat_available;		/* BIT(event) when counted */
 
-/* The entry of @tgid, created when @create; under rcu_read_lock(). */
-static struct cowstat_proc_events *cowstat_proc_find(pid_t tgid, bool create)
+/* The entry of @tgid, or NULL; under rcu_read_lock(), in any context. */
+static struct cowstat_proc_events *cowstat_proc_lookup(pid_t tgid)
 {
-	struct cowstat_proc_events *p, *new;
+	struct cowstat_proc_events *p;
 
 	hash_for_each_possible_rcu(cowstat_procs, p, node, tgid)
 		if (p->tgid == tgid)
 			return p;
-	if (!create)
-		return NULL;
-
-	/* Probe handlers cannot sleep. */
-	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);
-	if (!new)
-		return NULL;
-	new->tgid = tgid;
-
-	spin_lock(&cowstat_procs_lock);
-	hash_for_each_possible(cowstat_procs, p, node, tgid) {
-		if (p->tgid == tgid) {		/* another thread was first */
-			spin_unlock(&cowstat_procs_lock);
-			kfree(new);
-			return p;
-		}
-	}
-	hash_add_rcu(cowstat_procs, &new->node, tgid);
-	atomic_long_inc(&cowstat_tracked);
-	spin_unlock(&cowstat_procs_lock);
-	return new;
+	return NULL;
 }
 
 /*
- * Count @event for the current task, whose fault was on @mm.  A task that
- * is exiting creates no entry: its group's entry may be gone already.
+ * Give @tsk's thread group the entry @new (consumed) unless it has one, or
+ * its last thread is exiting already.  The exit tracepoint deletes under
+ * the same lock, and runs only after signal->live reached zero: an entry
+ * inserted while live is above zero is always deleted later.
  */
+static struct cowstat_proc_events *
+cowstat_proc_insert(struct task_struct *tsk, struct cowstat_proc_events *new)
+{
+	struct cowstat_proc_events *p;
+
+	spin_lock(&cowstat_procs_lock);
+	p = cowstat_proc_lookup(tsk->tgid);
+	if (!p && atomic_read(&tsk->signal->live)) {
+		new->tgid = tsk->tgid;
+		hash_add_rcu(cowstat_procs, &new->node, new->tgid);
+		atomic_long_inc(&cowstat_tracked);
+		p = new;
+		new = NULL;
+	}
+	spin_unlock(&cowstat_procs_lock);
+	kfree(new);
+	return p;
+}
+
+/*
+ * The entry of @tsk's group, created if need be; under rcu_read_lock().
+ * A kprobe hit through int3 runs as an NMI on x86, where neither the
+ * allocator nor the lock may be used: there an entry is only looked up.
+ * Entries are made at fork and at load, so that is rarely a loss.
+ */
+static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
+{
+	struct cowstat_proc_events *p = cowstat_proc_lookup(tsk->tgid), *new;
+
+	if (p || in_nmi())
+		return p;
+	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);	/* no sleeping here */
+	return new ? cowstat_proc_insert(tsk, new) : NULL;
+}
+
+/* Count @event for the current task, whose fault was on @mm. */
 static void cowstat_count(enum cowstat_event event, struct mm_struct *mm)
 {
 	struct task_struct *tsk = current;
@@ -117,12 +134,41 @@ static void cowstat_count(enum cowstat_event event, struct mm_struct *mm)
 		return;
 
 	rcu_read_lock();
-	p = cowstat_proc_find(tsk->tgid, !(tsk->flags & PF_EXITING));
+	p = cowstat_proc_get(tsk);
 	if (p)
 		atomic_long_inc(&p->count[event]);
 	else
 		atomic_long_inc(&cowstat_lost);
 	rcu_read_unlock();
+}
+
+/* At load: an entry for every process there is, while they may come and go. */
+static void cowstat_track_existing(void)
+{
+	struct cowstat_proc_events *new = NULL;
+	struct task_struct *task;
+	struct pid *pid;
+	pid_t tgid = 1;
+
+	for (;; tgid++) {
+		if (!new)
+			new = kzalloc(sizeof(*new), GFP_KERNEL);
+		if (!new)
+			return;
+		rcu_read_lock();
+		pid = find_ge_pid(tgid, &init_pid_ns);
+		if (!pid) {
+			rcu_read_unlock();
+			break;
+		}
+		tgid = pid_nr(pid);
+		task = pid_task(pid, PIDTYPE_TGID);
+		if (task && !(task->flags & PF_KTHREAD) && cowstat_proc_insert(task, new) == new)
+			new = NULL;
+		rcu_read_unlock();
+		cond_resched();
+	}
+	kfree(new);
 }
 
 /* ---- the probes ---- */
@@ -184,15 +230,30 @@ static void notrace cowstat_on_copy(unsigned long ip, unsigned long parent_ip,
 		cowstat_count(COWSTAT_COPIES, vmf->vma->vm_mm);
 }
 
+/*
+ * finish_fault(vmf) entry.  It installs the page a file fault prepared;
+ * for a write to a private mapping that is vmf->cow_page, the copy that
+ * do_cow_fault() (inlined into do_fault()) or DAX made of the file page:
+ * a first write to a file page that was not mapped yet.
+ */
+static void notrace cowstat_on_finish_fault(unsigned long ip, unsigned long parent_ip,
+					    struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = cowstat_ftrace_vmf(fregs);
+
+	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vmf->vma->vm_flags & VM_SHARED))
+		cowstat_count(COWSTAT_COPIES, vmf->vma->vm_mm);
+}
+
 struct cowstat_hook {
 	const char *func;
 	struct ftrace_ops ops;
 	bool registered;
 };
 
-static struct cowstat_hook cowstat_copy_hook = {
-	.func = "wp_page_copy",
-	.ops.func = cowstat_on_copy,
+static struct cowstat_hook cowstat_copy_hooks[] = {
+	{ .func = "wp_page_copy", .ops.func = cowstat_on_copy },
+	{ .func = "finish_fault", .ops.func = cowstat_on_finish_fault },
 };
 
 /* Fails with -EINVAL when the function is not there (or was inlined). */
@@ -260,9 +321,18 @@ static struct kretprobe cowstat_huge_reuse_probe = {
 static void cowstat_on_fork(void *data, struct task_struct *parent,
 			    struct task_struct *child)
 {
+	struct cowstat_proc_events *new;
+
 	/* A thread is not a new process; kthreadd's children are not counted. */
 	if (child->tgid == parent->tgid || (parent->flags & PF_KTHREAD))
 		return;
+	/* The child's counters, made before it runs, as every later event may be an NMI. */
+	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);
+	if (new) {
+		rcu_read_lock();
+		cowstat_proc_insert(child, new);
+		rcu_read_unlock();
+	}
 	cowstat_count(COWSTAT_FORKS, parent->mm);
 }
 
@@ -347,12 +417,20 @@ static void cowstat_detach_tracepoints(void)
 /* A probe point that is missing (or inlined away) only makes its column unavailable. */
 static void cowstat_attach_probes(void)
 {
-	int ret;
+	unsigned int i;
+	int ret = 0;
 
-	ret = cowstat_hook_attach(&cowstat_copy_hook);
-	if (ret)
-		pr_warn("copies unavailable: cannot hook wp_page_copy (%d)\n", ret);
-	else
+	for (i = 0; i < ARRAY_SIZE(cowstat_copy_hooks); i++) {
+		ret = cowstat_hook_attach(&cowstat_copy_hooks[i]);
+		if (ret) {
+			pr_warn("copies unavailable: cannot hook %s (%d)\n",
+				cowstat_copy_hooks[i].func, ret);
+			while (i--)
+				cowstat_hook_detach(&cowstat_copy_hooks[i]);
+			break;
+		}
+	}
+	if (!ret)
 		cowstat_available |= BIT(COWSTAT_COPIES);
 
 	ret = register_kprobe(&cowstat_reuse_probe);
@@ -385,6 +463,7 @@ int cowstat_events_init(bool enable)
 	if (ret)
 		return 0;
 	cowstat_available = BIT(COWSTAT_FORKS);
+	cowstat_track_existing();
 	cowstat_attach_probes();
 	return 0;
 }
@@ -393,6 +472,7 @@ void cowstat_events_exit(void)
 {
 	struct cowstat_proc_events *p;
 	struct hlist_node *tmp;
+	unsigned int i;
 	int bkt;
 
 	if (!cowstat_available)
@@ -406,7 +486,8 @@ void cowstat_events_exit(void)
 		}
 		unregister_kprobe(&cowstat_reuse_probe);
 	}
-	cowstat_hook_detach(&cowstat_copy_hook);
+	for (i = ARRAY_SIZE(cowstat_copy_hooks); i--; )
+		cowstat_hook_detach(&cowstat_copy_hooks[i]);
 	cowstat_detach_tracepoints();
 	cowstat_available = 0;
 
@@ -436,7 +517,7 @@ void cowstat_events_of(pid_t tgid, long *count)
 	int i;
 
 	rcu_read_lock();
-	p = cowstat_proc_find(tgid, false);
+	p = cowstat_proc_lookup(tgid);
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
 		count[i] = p ? atomic_long_read(&p->count[i]) : 0;
 	rcu_read_unlock();

@@ -144,6 +144,7 @@ static int cowstat_maps_show(struct seq_file *m, void *v)
 	struct vm_area_struct *vma = v;
 	struct cowstat_counts c = {};
 	vm_flags_t flags;
+	pid_t pid;
 	int err;
 
 	if (v == SEQ_START_TOKEN) {
@@ -154,14 +155,15 @@ static int cowstat_maps_show(struct seq_file *m, void *v)
 		return 0;
 	}
 
+	pid = task_tgid_nr_ns(it->task, it->reader.ns);
+	if (!pid)
+		return 0;	/* reaped since cowstat_maps_seek() */
 	/* mmap_lock is held since cowstat_maps_seek() */
 	err = cowstat_walk_vma(vma, &c);
 	if (err)
 		return err;
 	flags = vma->vm_flags;
-	seq_printf(m, "%7d %08lx %08lx  %c%c%c%c ",
-		   task_tgid_nr_ns(it->task, it->reader.ns),
-		   vma->vm_start, vma->vm_end,
+	seq_printf(m, "%7d %08lx %08lx  %c%c%c%c ", pid, vma->vm_start, vma->vm_end,
 		   flags & VM_READ ? 'r' : '-', flags & VM_WRITE ? 'w' : '-',
 		   flags & VM_EXEC ? 'x' : '-', flags & VM_MAYSHARE ? 's' : 'p');
 	cowstat_show_counts(m, &c);

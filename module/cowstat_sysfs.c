@@ -5,8 +5,8 @@
  *
  *   copies, reuses, forks  totals over every process, "-" when not counted
  *   tracked                processes that have event counters now
- *   lost                   events of processes whose counters could not be
- *                          allocated (counted in the totals only)
+ *   lost                   events of processes that had no counters (they
+ *                          could not be allocated): in the totals only
  *   events                 "on", "partial" (a probe point is missing: see
  *                          dmesg) or "off" (events=0, or no tracepoints)
  */

@@ -196,6 +196,37 @@ out:
 }
 
 /*
+ * Private file pages are copied on write too: a first write to a page not
+ * mapped yet copies it from the page cache (do_cow_fault), a write to a
+ * page mapped by an earlier read copies it from the mapping (do_wp_page).
+ * Either way one copy each, and an anonymous page in the file mapping.
+ */
+static enum ktap_result file_write_copies(const char **skip)
+{
+	struct cowstat_row mapped[1], written[1], read[1], rewritten[1];
+	struct puppet p[1];
+	const int F = 16;
+
+	(void)skip;
+	if (!spawn(p, 1, "t-file"))
+		return KTAP_FAIL;
+	if (!pcmd(&p[0], "map file %d", 2 * F) || !snapshot(p, 1, mapped) ||
+	    !pcmd(&p[0], "write 0 %d", F) || !snapshot(p, 1, written))
+		goto out;
+	check_delta("unmapped pages", &mapped[0], &written[0], "copies", F);
+	check_delta("unmapped pages", &mapped[0], &written[0], "anon", F);
+	if (!pcmd(&p[0], "read %d %d", F, F) || !snapshot(p, 1, read) ||
+	    !pcmd(&p[0], "write %d %d", F, F) || !snapshot(p, 1, rewritten))
+		goto out;
+	check_delta("mapped pages", &read[0], &rewritten[0], "copies", F);
+	check_delta("mapped pages", &read[0], &rewritten[0], "anon", F);
+	check_delta("mapped pages", &read[0], &rewritten[0], "file", -F);
+out:
+	finish(p, 1);
+	return KTAP_PASS;
+}
+
+/*
  * MAP_SHARED anonymous memory is shmem: its pages count as file, never as
  * anon, and writes to it never copy.  fork() does not copy the page tables
  * of a shared mapping, so the child maps the pages when it touches them.
@@ -334,6 +365,7 @@ const struct test_case count_cases[] = {
 	{ "fork_shares_region", fork_shares_region },
 	{ "child_write_copies", child_write_copies },
 	{ "zero_pages", zero_pages },
+	{ "file_write_copies", file_write_copies },
 	{ "shared_mapping_is_file", shared_mapping_is_file },
 	{ "thp_counts", thp_counts },
 	{ "agrees_with_smaps_rollup", agrees_with_smaps_rollup },

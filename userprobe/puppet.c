@@ -225,15 +225,26 @@ static void do_map(const char *kind, size_t pages)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = pages * page;
 	int shared = !strcmp(kind, "shared"), thp = !strcmp(kind, "thp");
+	int file = !strcmp(kind, "file"), fd = -1;
 	char *p;
 
-	if (pp.base || !pages || (!shared && !thp && strcmp(kind, "anon"))) {
+	if (pp.base || !pages || (!shared && !thp && !file && strcmp(kind, "anon"))) {
 		reply("err bad map");
 		return;
 	}
+	/* "file": a private mapping of this program's own file. */
+	if (file) {
+		fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			reply("err open: %s", strerror(errno));
+			return;
+		}
+	}
 	/* Over-allocate a THP region so that it can start on a 2 MiB boundary. */
 	p = mmap(NULL, len + (thp ? THP_SIZE : 0), PROT_READ | PROT_WRITE,
-		 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
+		 (shared ? MAP_SHARED : MAP_PRIVATE) | (file ? 0 : MAP_ANONYMOUS), fd, 0);
+	if (fd >= 0)
+		close(fd);
 	if (p == MAP_FAILED) {
 		reply("err mmap: %s", strerror(errno));
 		return;

@@ -33,7 +33,7 @@ int puppet_spawn(struct puppet *puppets, int n, const char *exe,
 		 const char *name, char *err, size_t errlen);
 
 /*
- * Send a command ("map anon|shared|thp PAGES", "write FIRST COUNT",
+ * Send a command ("map anon|shared|thp|file PAGES", "write FIRST COUNT",
  * "read FIRST COUNT", "addr" (of the region), "unmap", "thread", "wait",
  * "exit STATUS") and wait for
  * the reply.  Returns the command's value (>= 0), or -1 with a message in

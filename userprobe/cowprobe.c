@@ -100,32 +100,33 @@ static void print_header(const struct cowstat_table *t)
 	printf("\n");
 }
 
-static void print_row(struct probe *pr, const struct cowstat_table *t, int who,
-		      const struct cowstat_row *row)
+/* The shown columns of @row, or with @prev their change since @prev. */
+static void print_values(const struct cowstat_table *t, const struct cowstat_row *row,
+			 const struct cowstat_row *prev)
 {
 	int i;
 
-	printf("  %-8s %7lld", role[who], row->val[t->pid_col]);
 	for (i = 0; i < t->ncols; i++) {
 		if (!shown_col(t, i))
 			continue;
 		if (row->val[i] == COWSTAT_NA)
 			printf(" %7s", "-");
+		else if (prev)
+			printf(" %+7lld", row->val[i] - prev->val[i]);
 		else
 			printf(" %7lld", row->val[i]);
 	}
 	printf("\n");
+}
+
+static void print_row(struct probe *pr, const struct cowstat_table *t, int who,
+		      const struct cowstat_row *row)
+{
+	printf("  %-8s %7lld", role[who], row->val[t->pid_col]);
+	print_values(t, row, NULL);
 	if (pr->shown[who]) {
 		printf("  %-8s %7s", "  change", "");
-		for (i = 0; i < t->ncols; i++) {
-			if (!shown_col(t, i))
-				continue;
-			if (row->val[i] == COWSTAT_NA)
-				printf(" %7s", "-");
-			else
-				printf(" %+7lld", row->val[i] - pr->last[who].val[i]);
-		}
-		printf("\n");
+		print_values(t, row, &pr->last[who]);
 	}
 	pr->last[who] = *row;
 	pr->shown[who] = 1;

@@ -15,9 +15,9 @@ CC = gcc
 CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror
 LDFLAGS = -static -pthread
 
-PROBE_SRCS := userprobe/cowprobe.c userprobe/cowstat_table.c userprobe/puppet.c
+PROBE_SRCS := userprobe/cowprobe.c userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
 TEST_SRCS := $(filter-out tests/cow_bench.c,$(wildcard tests/*.c)) \
-	userprobe/cowstat_table.c userprobe/puppet.c
+	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
 
 .PHONY: all module deps kernel image run shell test bench check clean distclean

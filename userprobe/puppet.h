@@ -33,9 +33,14 @@ int puppet_spawn(struct puppet *puppets, int n, const char *exe,
 		 const char *name, char *err, size_t errlen);
 
 /*
- * Send a command ("map anon|shared|thp|file PAGES", "write FIRST COUNT",
- * "read FIRST COUNT", "addr" (of the region), "unmap", "thread", "wait",
- * "exit STATUS") and wait for
+ * Send a command and wait for the reply:
+ *   map anon|shared|thp|file PAGES, unmap, addr (of the region),
+ *   write FIRST COUNT, read FIRST COUNT, poke PAGE VALUE, peek PAGE,
+ *   madvise dontfork|wipeonfork, mlock, munlock,
+ *   seg addr|get|set DELTA (a value each in data, bss, heap and stack),
+ *   thread, exec (a fresh puppet, same channel), forktime ROUNDS,
+ *   wait, exit STATUS
+ * and wait for
  * the reply.  Returns the command's value (>= 0), or -1 with a message in
  * @err.
  */
@@ -48,6 +53,21 @@ long puppet_cmd(struct puppet *p, char *err, size_t errlen,
  */
 int puppet_fork(struct puppet *puppets, int parent, int child,
 		const char *name, char *err, size_t errlen);
+
+/* Like puppet_cmd(), with the reply's text after "ok " copied to @text. */
+long puppet_query(struct puppet *p, char *text, size_t textlen, char *err,
+		  size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/*
+ * vfork() in two halves: puppets[parent] vforks and is suspended, the
+ * child (puppets[child], its pid known) waits; then the child execs a
+ * fresh puppet and the parent runs again.
+ */
+int puppet_vfork_start(struct puppet *puppets, int parent, int child,
+		       char *err, size_t errlen);
+int puppet_vfork_finish(struct puppet *puppets, int parent, int child,
+			char *err, size_t errlen);
 
 /* Close every channel; puppets still alive then exit by themselves. */
 void puppet_release(struct puppet *puppets, int n);

@@ -15,7 +15,7 @@ CC = gcc
 CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror
 LDFLAGS = -static -pthread
 
-PROBE_SRCS := userprobe/cowprobe.c userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
+PROBE_SRCS := $(wildcard userprobe/*.c)
 TEST_SRCS := $(filter-out tests/cow_bench.c,$(wildcard tests/*.c)) \
 	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild

@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 		{ count_cases, &nr_count_cases },
 		{ event_cases, &nr_event_cases },
 		{ maps_cases, &nr_maps_cases },
+		{ lesson_cases, &nr_lesson_cases },
 		{ robust_cases, &nr_robust_cases },
 	};
 	struct ktap k = { 0 };

@@ -20,9 +20,9 @@ struct test_case {
 };
 
 extern const struct test_case count_cases[], row_cases[], robust_cases[],
-	event_cases[], maps_cases[];
+	event_cases[], maps_cases[], lesson_cases[];
 extern const int nr_count_cases, nr_row_cases, nr_robust_cases,
-	nr_event_cases, nr_maps_cases;
+	nr_event_cases, nr_maps_cases, nr_lesson_cases;
 
 /* Failures seen by check() since the current case started. */
 extern int check_failures;

@@ -240,7 +240,8 @@ static enum ktap_result cowprobe_rejects_bad_arguments(const char **skip)
 		{ "-n 1048576", "free memory" },
 		{ "-x", "invalid option" },
 		{ "-n", "requires an argument" },
-		{ "extra", "unexpected argument 'extra'" },
+		{ "extra", "no lesson 'extra'" },
+		{ "split extra", "unexpected argument 'extra'" },
 	};
 	char out[4096], err[4096];
 	unsigned int i;

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <alloca.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,9 +28,14 @@
 #define MSG_LEN		128
 #define THP_SIZE	(2UL << 20)
 
-/* The "segments" lesson's values: one in data, bss, heap and stack each. */
-static long seg_data = 1;
-static long seg_bss;
+/*
+ * The "segments" lesson's values, one in data, bss, heap and stack each,
+ * every one alone on its page, so that a write to one copies that page and
+ * nothing else touches it.
+ */
+#define SEG_PAGE	4096
+static long seg_data[SEG_PAGE / sizeof(long)] __attribute__((aligned(SEG_PAGE))) = { 1 };
+static long seg_bss[SEG_PAGE / sizeof(long)] __attribute__((aligned(SEG_PAGE)));
 static long *seg_heap, *seg_stack;
 
 static struct {
@@ -40,7 +46,8 @@ static struct {
 	char *base;
 	size_t pages;
 	size_t len;
-} pp;
+	char msg[MSG_LEN];	/* the command being run */
+} pp __attribute__((aligned(256)));	/* on one page: warm_up() copies it whole */
 
 static void reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -165,10 +172,21 @@ static void run_command(char *msg);
  * In a fresh child, the first writes to its stack and to libc's data are
  * COW copies; made here, they cannot blur the first real command's count.
  */
+/* Write the stack @depth bytes below here (commands go less deep). */
+static void touch_stack(size_t depth)
+{
+	volatile char *stack = alloca(depth);
+	size_t i;
+
+	for (i = 0; i < depth; i += 1024)
+		stack[i] = 0;
+}
+
 static void warm_up(void)
 {
 	char write_none[] = "write 0 0", read_none[] = "read 0 0";
 
+	touch_stack(16384);
 	pp.quiet = 1;
 	run_command(write_none);
 	run_command(read_none);
@@ -188,30 +206,30 @@ static void do_fork(int child, const char *name)
 		reply("err fork: %s", strerror(errno));
 		return;
 	}
+	warm_up();	/* both sides: their first writes after fork happen now */
 	if (pid == 0) {
 		pp.me = child;
 		if (*name)
 			prctl(PR_SET_NAME, name);
 		populate_file_mappings();
-		warm_up();
 		reply("ok 0");
 		return;
 	}
 	reply("ok %d", (int)pid);
 }
 
-/* Re-exec this program as a fresh puppet on the current channel. */
-static void exec_fresh_puppet(void)
+/* Re-exec this program as a fresh puppet on channel @fd. */
+static void exec_fresh_puppet(int fd)
 {
 	char fdarg[12], *argv[5];
 
-	snprintf(fdarg, sizeof(fdarg), "%d", pp.fd[pp.me]);
+	snprintf(fdarg, sizeof(fdarg), "%d", fd);
 	argv[0] = pp.self[0];
 	argv[1] = (char *)PUPPET_FLAG;
 	argv[2] = pp.self[2];
 	argv[3] = fdarg;
 	argv[4] = NULL;
-	fcntl(pp.fd[pp.me], F_SETFD, 0);
+	fcntl(fd, F_SETFD, 0);
 	execv("/proc/self/exe", argv);
 }
 
@@ -234,11 +252,10 @@ static void do_vfork(int child)
 	if (pid == 0) {
 		int len = snprintf(msg, sizeof(msg), "ok %d", (int)getpid());
 
+		/* Not a byte of the parent's memory is changed here. */
 		if (send(pp.fd[child], msg, len, MSG_NOSIGNAL) == len &&
-		    recv(pp.fd[child], msg, sizeof(msg), 0) > 0) {
-			pp.me = child;
-			exec_fresh_puppet();
-		}
+		    recv(pp.fd[child], msg, sizeof(msg), 0) > 0)
+			exec_fresh_puppet(pp.fd[child]);
 		_exit(127);
 	}
 	if (pid < 0)
@@ -333,17 +350,17 @@ static void do_forktime(int rounds)
 static void do_segments(const char *what, long delta)
 {
 	if (!strcmp(what, "addr")) {
-		reply("ok %lx %lx %lx %lx", (unsigned long)&seg_data,
-		      (unsigned long)&seg_bss, (unsigned long)seg_heap,
+		reply("ok %lx %lx %lx %lx", (unsigned long)seg_data,
+		      (unsigned long)seg_bss, (unsigned long)seg_heap,
 		      (unsigned long)seg_stack);
 	} else if (!strcmp(what, "set")) {
-		seg_data += delta;
-		seg_bss += delta;
+		seg_data[0] += delta;
+		seg_bss[0] += delta;
 		*seg_heap += delta;
 		*seg_stack += delta;
 		reply("ok 0");
 	} else if (!strcmp(what, "get")) {
-		reply("ok %ld %ld %ld %ld", seg_data, seg_bss, *seg_heap, *seg_stack);
+		reply("ok %ld %ld %ld %ld", seg_data[0], seg_bss[0], *seg_heap, *seg_stack);
 	} else {
 		reply("err unknown segment command '%s'", what);
 	}
@@ -384,7 +401,7 @@ static void run_command(char *msg)
 		else
 			reply("ok 0");
 	} else if (!strcmp(msg, "exec")) {
-		exec_fresh_puppet();
+		exec_fresh_puppet(pp.fd[pp.me]);
 		reply("err exec: %s", strerror(errno));
 	} else if (sscanf(msg, "forktime %d", &n) == 1) {
 		do_forktime(n);
@@ -418,8 +435,7 @@ static void run_command(char *msg)
 
 void puppet_main(int argc, char **argv)
 {
-	long stack_value = 4;
-	char msg[MSG_LEN];
+	long stack_page[SEG_PAGE / sizeof(long)] __attribute__((aligned(SEG_PAGE)));
 	ssize_t n;
 	int i;
 
@@ -428,22 +444,25 @@ void puppet_main(int argc, char **argv)
 	prctl(PR_SET_NAME, argv[2]);
 	pp.self[0] = argv[0];
 	pp.self[2] = argv[2];
-	seg_heap = malloc(sizeof(*seg_heap));
+	seg_heap = aligned_alloc(SEG_PAGE, SEG_PAGE);
 	if (!seg_heap)
 		_exit(2);
 	*seg_heap = 3;
-	seg_bss = 2;
-	seg_stack = &stack_value;
+	seg_data[0] = 1;	/* written: an anonymous copy, like the others */
+	seg_bss[0] = 2;
+	stack_page[0] = 4;
+	seg_stack = stack_page;
 	for (i = 0; i < PUPPET_MAX; i++)
 		pp.fd[i] = i < argc - 3 ? atoi(argv[3 + i]) : -1;
 	pp.me = 0;
+	touch_stack(65536);	/* so that warm_up() finds these pages, not new ones */
 	populate_file_mappings();
 	reply("ok 0");
 	for (;;) {
-		n = recv(pp.fd[pp.me], msg, sizeof(msg) - 1, 0);
+		n = recv(pp.fd[pp.me], pp.msg, sizeof(pp.msg) - 1, 0);
 		if (n <= 0)
 			_exit(0);	/* the controller is gone */
-		msg[n] = '\0';
-		run_command(msg);
+		pp.msg[n] = '\0';
+		run_command(pp.msg);
 	}
 }

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Every cowprobe lesson, run three times: as text, --json and --csv.
+ * Each run must exit 0: a lesson checks the numbers the kernel fixes
+ * itself (pages copied, reused, shared, absent, zeroed; its page map
+ * against /proc/cowstat_maps) and exits 1 when one is off.  The JSON lines
+ * must parse, the CSV rows must have the header's columns, and the page
+ * counts of every step must be the same in all three outputs (for the
+ * segments lesson, whose areas are whole mappings of the program that
+ * address-space randomisation lays out anew each run, the number of rows).
+ * Timing lessons are checked for well-formed output only, never for speed.
+ */
+
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cowtest.h"
+
+#define COWPROBE	"/bin/cowprobe"
+#define MAX_VALUES	4096
+
+/* ---- a small JSON checker: does @s hold exactly one JSON value? ---- */
+
+static const char *json_value(const char *s);
+
+static const char *json_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return s;
+}
+
+static const char *json_string(const char *s)
+{
+	if (*s++ != '"')
+		return NULL;
+	for (; *s && *s != '"'; s++) {
+		if ((unsigned char)*s < 0x20)
+			return NULL;
+		if (*s == '\\' && !*++s)
+			return NULL;
+	}
+	return *s == '"' ? s + 1 : NULL;
+}
+
+static const char *json_list(const char *s, char close, bool object)
+{
+	s = json_ws(s + 1);
+	if (*s == close)
+		return s + 1;
+	for (;;) {
+		if (object) {
+			s = json_string(json_ws(s));
+			if (!s)
+				return NULL;
+			s = json_ws(s);
+			if (*s++ != ':')
+				return NULL;
+		}
+		s = json_value(s);
+		if (!s)
+			return NULL;
+		s = json_ws(s);
+		if (*s == close)
+			return s + 1;
+		if (*s++ != ',')
+			return NULL;
+	}
+}
+
+static const char *json_value(const char *s)
+{
+	char *end;
+
+	s = json_ws(s);
+	if (*s == '{')
+		return json_list(s, '}', true);
+	if (*s == '[')
+		return json_list(s, ']', false);
+	if (*s == '"')
+		return json_string(s);
+	if (!strncmp(s, "null", 4) || !strncmp(s, "true", 4))
+		return s + 4;
+	if (!strncmp(s, "false", 5))
+		return s + 5;
+	if (*s != '-' && !isdigit((unsigned char)*s))
+		return NULL;
+	strtod(s, &end);
+	return end > s ? end : NULL;
+}
+
+static bool json_valid(const char *line)
+{
+	const char *end = json_value(line);
+
+	return end && !*json_ws(end);
+}
+
+/* ---- running cowprobe ---- */
+
+static char *run(const char *lesson, const char *args, int *status)
+{
+	char cmd[256], *out = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), COWPROBE " %s %s 2>/tmp/lesson.err", args, lesson);
+	f = popen(cmd, "r");
+	if (!f)
+		return NULL;
+	if (getdelim(&out, &cap, '\0', f) < 0) {
+		free(out);
+		out = strdup("");
+	}
+	*status = pclose(f);
+	return out;
+}
+
+/* The page-count values, step by step, in the order the output gives them. */
+struct values {
+	long long v[MAX_VALUES];
+	int n;
+};
+
+static void add(struct values *vs, long long v)
+{
+	if (vs->n < MAX_VALUES)
+		vs->v[vs->n++] = v;
+}
+
+/* A number, or "-" / "null" / empty for a missing one. */
+static long long value_of(const char *tok)
+{
+	if (!*tok || !strcmp(tok, "-") || !strcmp(tok, "null"))
+		return LLONG_MIN;
+	return atoll(tok);
+}
+
+/* Text: the rows "role pid area rss ... thp copies reuses forks", not "change". */
+static void text_values(char *out, struct values *vs)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tok[16], *s2 = NULL, *t;
+		int n = 0, first, i;
+
+		if (strstr(line, "change") || strchr(line, '|'))
+			continue;
+		for (t = strtok_r(line, " ", &s2); t && n < 16; t = strtok_r(NULL, " ", &s2))
+			tok[n++] = t;
+		/* "parent 104 region v*8 e*3" or, for later areas, "104 bss v*8" */
+		first = isdigit((unsigned char)tok[0][0]) ? 0 : 1;
+		if (n < first + 2 + 8 || !isdigit((unsigned char)tok[first][0]) ||
+		    !strstr(" region data bss heap stack ", tok[first + 1]))
+			continue;
+		for (i = 0; i < 8; i++) {
+			const char *t8 = tok[first + 2 + i];
+
+			if (strcmp(t8, "-") && strspn(t8, "0123456789") != strlen(t8))
+				break;
+		}
+		if (i < 8)
+			continue;
+		for (i = 0; i < 8; i++)
+			add(vs, value_of(tok[first + 2 + i]));
+	}
+}
+
+/* JSON: each "areas" object's eight values, in order. */
+static void json_values(const char *out, struct values *vs)
+{
+	static const char *const keys[] = {
+		"\"rss\":", "\"anon\":", "\"shared\":", "\"private\":", "\"cow\":", "\"zero\":",
+		"\"file\":", "\"thp\":",
+	};
+	const char *p = out;
+	int i;
+
+	while ((p = strstr(p, "\"rss\":"))) {
+		for (i = 0; i < 8; i++) {
+			const char *k = strstr(p, keys[i]);
+			char tok[32];
+
+			if (!k)
+				return;
+			sscanf(k + strlen(keys[i]), "%31[^,}]", tok);
+			add(vs, value_of(tok));
+		}
+		p++;
+	}
+}
+
+/* CSV: columns 6..13 (rss..thp) of each data row; checks the column count. */
+static void csv_values(char *out, struct values *vs, bool *ok)
+{
+	char *line, *save = NULL;
+	int header_cols = -1;
+
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int cols = 1, i;
+		char *c, *field;
+
+		for (c = line; *c; c++)
+			cols += *c == ',';
+		if (header_cols < 0) {
+			header_cols = cols;
+			continue;
+		}
+		*ok &= cols == header_cols;
+		field = line;
+		for (i = 0; i < 5 && field; i++) {
+			field = strchr(field, ',');
+			field = field ? field + 1 : NULL;
+		}
+		for (i = 0; i < 8 && field; i++) {
+			char tok[32] = "";
+
+			sscanf(field, "%31[^,]", tok);
+			add(vs, value_of(tok));
+			field = strchr(field, ',');
+			field = field ? field + 1 : NULL;
+		}
+	}
+}
+
+static bool same(const struct values *a, const struct values *b)
+{
+	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(a->v[0]));
+}
+
+enum kind { REGION, WHOLE_MAPPINGS, TIMING };
+
+static enum ktap_result check_lesson(const char *lesson, const char *args, enum kind kind)
+{
+	static struct values text, json, csv;
+	char *out[3], *line, *save = NULL;
+	int status[3], i, lines = 0;
+	bool csv_ok = true;
+
+	out[0] = run(lesson, args, &status[0]);
+	{
+		char a[128];
+
+		snprintf(a, sizeof(a), "--json %s", args);
+		out[1] = run(lesson, a, &status[1]);
+		snprintf(a, sizeof(a), "--csv %s", args);
+		out[2] = run(lesson, a, &status[2]);
+	}
+	for (i = 0; i < 3; i++) {
+		if (!check(out[i] != NULL, "cannot run cowprobe %s", lesson))
+			goto out;
+		check(WIFEXITED(status[i]) && WEXITSTATUS(status[i]) == 0,
+		      "cowprobe %s (%s): status %#x", lesson, i == 0 ? "text" : i == 1 ? "json" : "csv",
+		      status[i]);
+	}
+	if (strstr(out[0], "UNEXPECTED"))
+		ktap_diag("%s", out[0]);
+
+	text.n = json.n = csv.n = 0;
+	json_values(out[1], &json);
+	for (line = strtok_r(out[1], "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++)
+		check(json_valid(line), "%s --json: not JSON: %s", lesson, line);
+	check(lines > 0, "%s --json printed nothing", lesson);
+	csv_values(out[2], &csv, &csv_ok);
+	check(csv_ok, "%s --csv: rows of different lengths", lesson);
+	if (kind != TIMING) {
+		text_values(out[0], &text);
+		check(text.n > 0 && text.n == json.n && csv.n == json.n,
+		      "%s: %d, %d and %d values in text, JSON and CSV", lesson, text.n, json.n, csv.n);
+		if (kind == REGION) {
+			check(same(&text, &json), "%s: text and JSON page counts differ", lesson);
+			check(same(&csv, &json), "%s: CSV and JSON page counts differ", lesson);
+		}
+	}
+out:
+	for (i = 0; i < 3; i++)
+		free(out[i]);
+	return KTAP_PASS;
+}
+
+#define LESSON(name, args, kind) \
+	static enum ktap_result lesson_##name(const char **skip) \
+	{ \
+		(void)skip; \
+		return check_lesson(#name, args, kind); \
+	}
+
+LESSON(split, "", REGION)
+LESSON(segments, "", WHOLE_MAPPINGS)
+LESSON(zero, "", REGION)
+LESSON(shared, "", REGION)
+LESSON(dontfork, "", REGION)
+LESSON(wipeonfork, "", REGION)
+LESSON(mlock, "", REGION)
+LESSON(exec, "", REGION)
+LESSON(vfork, "", REGION)
+LESSON(thp, "", REGION)
+LESSON(many, "", REGION)
+LESSON(forkcost, "-n 4096", TIMING)
+LESSON(faults, "-n 512", TIMING)
+
+const struct test_case lesson_cases[] = {
+	{ "lesson_split", lesson_split },
+	{ "lesson_segments", lesson_segments },
+	{ "lesson_zero", lesson_zero },
+	{ "lesson_shared", lesson_shared },
+	{ "lesson_dontfork", lesson_dontfork },
+	{ "lesson_wipeonfork", lesson_wipeonfork },
+	{ "lesson_mlock", lesson_mlock },
+	{ "lesson_exec", lesson_exec },
+	{ "lesson_vfork", lesson_vfork },
+	{ "lesson_thp", lesson_thp },
+	{ "lesson_many", lesson_many },
+	{ "lesson_forkcost", lesson_forkcost },
+	{ "lesson_faults", lesson_faults },
+};
+const int nr_lesson_cases = sizeof(lesson_cases) / sizeof(lesson_cases[0]);

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * How a lesson reports a step: for each process involved, the rows of its
+ * areas (the region, or data/bss/heap/stack) from /proc/cowstat_maps, its
+ * event counts from /proc/cowstat, the change since it was last shown,
+ * and a page map of the region from /proc/PID/pagemap, cross-checked
+ * against the counts.  As text, JSON lines (one object a step) or CSV.
+ * Without the module, the region's counts come from the page map alone.
+ */
+
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cowstat_table.h"
+#include "probe.h"
+
+static void json_str(const char *s);
+
+static const char *const rcol[NR_RCOLS] = {
+	"rss", "anon", "shared", "private", "cow", "zero", "file", "thp",
+};
+static const char *const ecol[NR_ECOLS] = { "copies", "reuses", "forks" };
+
+/* Column order in /proc/cowstat_maps after perms. */
+static const int maps_index[NR_RCOLS] = { 0, 1, 2, 3, 4, 5, 6, 8 };
+#define MAPS_PAGE_COLS	9
+
+void report_init(struct probe *pr)
+{
+	pr->have_module = access(pr->table, R_OK) == 0 && access(pr->maps, R_OK) == 0;
+	pr->zero_pfn = find_zero_pfn();
+}
+
+void report_text(struct probe *pr, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (pr->format != FMT_TEXT)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* A line to print with the next step (and to keep in its JSON object). */
+void report_note(struct probe *pr, const char *fmt, ...)
+{
+	size_t len = strlen(pr->notes);
+	va_list ap;
+
+	if (len + 2 >= sizeof(pr->notes))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(pr->notes + len, sizeof(pr->notes) - len - 1, fmt, ap);
+	va_end(ap);
+	strcat(pr->notes, "\n");
+}
+
+/* A number the kernel fixes came out otherwise: say so now, fail the lesson. */
+void report_unexpected(struct probe *pr, const char *what)
+{
+	pr->failed = 1;
+	if (pr->format == FMT_JSON) {
+		printf("{\"lesson\":");
+		json_str(pr->lesson);
+		printf(",\"step\":%d,\"unexpected\":", pr->step);
+		json_str(what);
+		printf("}\n");
+	} else if (pr->format == FMT_TEXT) {
+		printf("  UNEXPECTED: %s\n", what);
+	}
+	fprintf(stderr, "cowprobe: %s, step %d: %s\n", pr->lesson, pr->step, what);
+}
+
+/* Fill the areas of @s for process @pid from /proc/cowstat_maps. */
+static int read_areas(struct probe *pr, struct snap *s)
+{
+	char line[512];
+	FILE *f;
+	int a, i;
+
+	for (a = 0; a < MAX_AREAS; a++)
+		for (i = 0; i < NR_RCOLS; i++)
+			s->area[a][i] = NA;
+	f = fopen(pr->maps, "re");
+	if (!f) {
+		snprintf(pr->err, sizeof(pr->err), "%s: %m", pr->maps);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+		long long v[MAPS_PAGE_COLS];
+		int pid;
+
+		if (sscanf(line, "%d %lx %lx %*s %lld %lld %lld %lld %lld %lld %lld %lld %lld",
+			   &pid, &start, &end, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7], &v[8]) != 12 || pid != s->pid)
+			continue;
+		for (a = 0; a < pr->nareas; a++)
+			if (start <= pr->area_addr[a] && pr->area_addr[a] < end)
+				for (i = 0; i < NR_RCOLS; i++)
+					s->area[a][i] = v[maps_index[i]];
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Count the map's letters and compare with the region's row; or fill it. */
+static void check_map(struct probe *pr, const char *role, struct snap *s)
+{
+	long long shared = 0, private = 0, zero = 0, file = 0;
+	const char *c;
+
+	for (c = s->map; *c; c++) {
+		if (*c == 'S' || *c == '+' || (*c >= '2' && *c <= '9'))
+			shared++;
+		else if (*c == 'p')
+			private++;
+		else if (*c == '0')
+			zero++;
+		else if (*c == 'f')
+			file++;
+	}
+	if (!pr->have_module) {
+		s->area[0][R_RSS] = shared + private + file;
+		s->area[0][R_ANON] = shared + private;
+		s->area[0][R_SHARED] = shared;
+		s->area[0][R_PRIVATE] = private;
+		s->area[0][R_ZERO] = pr->zero_pfn ? zero : NA;
+		s->area[0][R_FILE] = file;
+		return;
+	}
+	/* Without frame numbers (not root) a zero page looks shared. */
+	if (s->area[0][R_RSS] == NA || !pr->zero_pfn)
+		return;
+	/* THP subpages: the map sees 4 KiB pages, as the counts do. */
+	if (shared != s->area[0][R_SHARED] || private != s->area[0][R_PRIVATE] ||
+	    file != s->area[0][R_FILE] || (pr->zero_pfn && zero != s->area[0][R_ZERO])) {
+		char what[192];
+
+		snprintf(what, sizeof(what), "%s: the page map (%lld shared, %lld private, %lld zero, "
+			 "%lld file) disagrees with %s", role, shared, private, zero, file, pr->maps);
+		report_unexpected(pr, what);
+	}
+}
+
+static int take_snap(struct probe *pr, int who, const struct cowstat_table *t, struct snap *s)
+{
+	const struct cowstat_row *row;
+	int i;
+
+	s->pid = pr->pup[who].pid;
+	s->map = NULL;
+	for (i = 0; i < NR_ECOLS; i++)
+		s->event[i] = NA;
+	if (pr->have_module) {
+		if (read_areas(pr, s))
+			return -1;
+		row = cowstat_find(t, s->pid);
+		for (i = 0; row && i < NR_ECOLS; i++) {
+			long long v = cowstat_get(t, row, ecol[i]);
+
+			s->event[i] = v == COWSTAT_NA || v < 0 ? NA : v;
+		}
+	} else {
+		int a, c;
+
+		for (a = 0; a < MAX_AREAS; a++)
+			for (c = 0; c < NR_RCOLS; c++)
+				s->area[a][c] = NA;
+	}
+	if (pr->show_map && pr->region_pages && pr->area_addr[0]) {
+		s->map = page_map(pr, s->pid, pr->area_addr[0], pr->region_pages);
+		if (s->map)
+			check_map(pr, pr->role[who], s);
+	}
+	return 0;
+}
+
+static void print_num(long long v, const long long *prev)
+{
+	if (v == NA || (prev && *prev == NA))
+		printf(" %7s", "-");
+	else if (prev)
+		printf(" %+7lld", v - *prev);
+	else
+		printf(" %7lld", v);
+}
+
+static void text_step(struct probe *pr, const char *title, const int *who, int n,
+		      const struct snap *s)
+{
+	const char *line, *nl;
+	int k, a, i;
+
+	printf("step %d: %s\n  %-8s %7s %-7s", pr->step, title, "", "pid", " area");
+	for (i = 0; i < NR_RCOLS; i++)
+		printf(" %7s", rcol[i]);
+	for (i = 0; i < NR_ECOLS; i++)
+		printf(" %7s", ecol[i]);
+	printf("\n");
+	for (k = 0; k < n; k++) {
+		const struct snap *last = pr->have_last[who[k]] ? &pr->last[who[k]] : NULL;
+
+		for (a = 0; a < pr->nareas; a++) {
+			for (i = 0; i < 2; i++) {
+				int c;
+
+				if (i == 1 && !last)
+					break;
+				if (i == 0)
+					printf("  %-8s %7d %-7s", a ? "" : pr->role[who[k]], s[k].pid,
+					       pr->area_name[a]);
+				else
+					printf("  %-8s %7s %-7s", "  change", "", "");
+				for (c = 0; c < NR_RCOLS; c++)
+					print_num(s[k].area[a][c], i ? &last->area[a][c] : NULL);
+				for (c = 0; c < NR_ECOLS; c++) {
+					if (a)
+						printf(" %7s", "");
+					else
+						print_num(s[k].event[c], i ? &last->event[c] : NULL);
+				}
+				printf("\n");
+			}
+		}
+	}
+	for (k = 0; k < n; k++) {
+		const char *m = s[k].map;
+		size_t off, len = m ? strlen(m) : 0;
+
+		for (off = 0; off < len; off += 64)
+			printf("  %-8s |%.64s|\n", off ? "" : pr->role[who[k]], m + off);
+	}
+	for (line = pr->notes; (nl = strchr(line, '\n')); line = nl + 1)
+		printf("  %.*s\n", (int)(nl - line), line);
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void json_num(long long v)
+{
+	if (v == NA)
+		printf("null");
+	else
+		printf("%lld", v);
+}
+
+static void json_step(struct probe *pr, const char *title, const int *who, int n,
+		      const struct snap *s)
+{
+	const char *line, *nl;
+	int k, a, i;
+
+	printf("{\"lesson\":");
+	json_str(pr->lesson);
+	printf(",\"step\":%d,\"title\":", pr->step);
+	json_str(title);
+	printf(",\"processes\":[");
+	for (k = 0; k < n; k++) {
+		printf("%s{\"role\":", k ? "," : "");
+		json_str(pr->role[who[k]]);
+		printf(",\"pid\":%d,\"areas\":{", s[k].pid);
+		for (a = 0; a < pr->nareas; a++) {
+			printf("%s", a ? "," : "");
+			json_str(pr->area_name[a]);
+			printf(":{");
+			for (i = 0; i < NR_RCOLS; i++) {
+				printf("%s\"%s\":", i ? "," : "", rcol[i]);
+				json_num(s[k].area[a][i]);
+			}
+			printf("}");
+		}
+		printf("},\"events\":{");
+		for (i = 0; i < NR_ECOLS; i++) {
+			printf("%s\"%s\":", i ? "," : "", ecol[i]);
+			json_num(s[k].event[i]);
+		}
+		printf("},\"map\":");
+		if (s[k].map)
+			json_str(s[k].map);
+		else
+			printf("null");
+		printf("}");
+	}
+	printf("],\"notes\":[");
+	for (line = pr->notes, i = 0; (nl = strchr(line, '\n')); line = nl + 1, i++) {
+		char buf[sizeof(pr->notes)];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(nl - line), line);
+		printf("%s", i ? "," : "");
+		json_str(buf);
+	}
+	printf("]}\n");
+}
+
+static void csv_step(struct probe *pr, const int *who, int n, const struct snap *s)
+{
+	int k, a, i;
+
+	if (!pr->csv_header_done) {
+		printf("lesson,step,role,pid,area");
+		for (i = 0; i < NR_RCOLS; i++)
+			printf(",%s", rcol[i]);
+		for (i = 0; i < NR_ECOLS; i++)
+			printf(",%s", ecol[i]);
+		printf("\n");
+		pr->csv_header_done = true;
+	}
+	for (k = 0; k < n; k++) {
+		for (a = 0; a < pr->nareas; a++) {
+			printf("%s,%d,%s,%d,%s", pr->lesson, pr->step, pr->role[who[k]], s[k].pid,
+			       pr->area_name[a]);
+			for (i = 0; i < NR_RCOLS; i++)
+				s[k].area[a][i] == NA ? printf(",") : printf(",%lld", s[k].area[a][i]);
+			for (i = 0; i < NR_ECOLS; i++)
+				s[k].event[i] == NA ? printf(",") : printf(",%lld", s[k].event[i]);
+			printf("\n");
+		}
+	}
+}
+
+int report_step(struct probe *pr, const char *title, const int *who, int n)
+{
+	struct cowstat_table t = { 0 };
+	struct snap s[PUPPET_MAX];
+	int k, ret = 0;
+
+	pr->step++;
+	if (pr->have_module && cowstat_read(&t, pr->table, pr->err, sizeof(pr->err)))
+		return -1;
+	for (k = 0; k < n && !ret; k++)
+		ret = take_snap(pr, who[k], &t, &s[k]);
+	cowstat_free(&t);
+	if (ret) {
+		while (--k > 0)
+			free(s[k - 1].map);
+		return -1;
+	}
+	if (pr->format == FMT_TEXT)
+		text_step(pr, title, who, n, s);
+	else if (pr->format == FMT_JSON)
+		json_step(pr, title, who, n, s);
+	else
+		csv_step(pr, who, n, s);
+	fflush(stdout);
+	pr->notes[0] = '\0';
+	for (k = 0; k < n; k++) {
+		free(pr->last[who[k]].map);
+		pr->last[who[k]] = s[k];
+		pr->last[who[k]].map = NULL;
+		pr->have_last[who[k]] = true;
+		free(s[k].map);
+	}
+	return 0;
+}
+
+/* One row of a measurement table (forkcost, faults). */
+void report_record(struct probe *pr, const char *table, int n,
+		   const char *const *keys, const double *vals)
+{
+	int i;
+
+	if (pr->format == FMT_JSON) {
+		printf("{\"lesson\":");
+		json_str(pr->lesson);
+		printf(",\"table\":");
+		json_str(table);
+		for (i = 0; i < n; i++)
+			printf(",\"%s\":%.6g", keys[i], vals[i]);
+		printf("}\n");
+	} else if (pr->format == FMT_CSV) {
+		if (!pr->csv_header_done) {
+			printf("lesson,table");
+			for (i = 0; i < n; i++)
+				printf(",%s", keys[i]);
+			printf("\n");
+			pr->csv_header_done = true;
+		}
+		printf("%s,%s", pr->lesson, table);
+		for (i = 0; i < n; i++)
+			printf(",%.6g", vals[i]);
+		printf("\n");
+	} else {
+		printf("  %-14s", table);
+		for (i = 0; i < n; i++)
+			printf(vals[i] == (long long)vals[i] ? " %12.0f" : " %12.2f", vals[i]);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+void report_free(struct probe *pr)
+{
+	int i;
+
+	for (i = 0; i < PUPPET_MAX; i++) {
+		free(pr->last[i].map);
+		pr->last[i].map = NULL;
+	}
+}

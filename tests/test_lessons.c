@@ -198,7 +198,7 @@ static void json_values(const char *out, struct values *vs)
 static void csv_values(char *out, struct values *vs, bool *ok)
 {
 	char *line, *save = NULL;
-	int header_cols = -1;
+	int ncols = -1;
 
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		int cols = 1, i;
@@ -206,11 +206,11 @@ static void csv_values(char *out, struct values *vs, bool *ok)
 
 		for (c = line; *c; c++)
 			cols += *c == ',';
-		if (header_cols < 0) {
-			header_cols = cols;
+		if (ncols < 0) {
+			ncols = cols;
 			continue;
 		}
-		*ok &= cols == header_cols;
+		*ok &= cols == ncols;
 		field = line;
 		for (i = 0; i < 5 && field; i++) {
 			field = strchr(field, ',');

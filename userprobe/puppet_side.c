@@ -13,7 +13,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <alloca.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -175,11 +174,10 @@ static void run_command(char *msg);
 /* Write the stack @depth bytes below here (commands go less deep). */
 static void touch_stack(size_t depth)
 {
-	volatile char *stack = alloca(depth);
-	size_t i;
+	char stack[depth];
 
-	for (i = 0; i < depth; i += 1024)
-		stack[i] = 0;
+	memset(stack, 0, depth);
+	__asm__ volatile("" : : "r"(stack) : "memory");	/* keep the writes */
 }
 
 static void warm_up(void)

@@ -20,7 +20,7 @@ TEST_SRCS := $(filter-out tests/cow_bench.c,$(wildcard tests/*.c)) \
 	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
 
-.PHONY: all module deps kernel image run shell test bench check clean distclean
+.PHONY: all module deps kernel image run shell test bench plots lessons check clean distclean
 all: module userprobe/cowprobe tests/cowstat_test tests/cow_bench
 
 module/cowstat.ko: $(MODULE_SRCS)
@@ -61,6 +61,14 @@ test: image
 
 bench: image
 	tests/bench.sh
+
+plots: image
+	tests/plots.sh
+
+# Every lesson, as text, into build/lessons.txt.
+lessons: image
+	vm/boot.sh lessons; status=$$?; tr -d '\r' <build/vm-lessons/result.log | \
+		grep -v '^cowstat-vm: exit' >build/lessons.txt; echo "lessons: build/lessons.txt"; exit $$status
 
 check: deps
 	$(MAKE) all

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Usage: vm/boot.sh run|test|bench|shell
+# Usage: vm/boot.sh run|test|bench|plots|lessons|shell
 #
 # Boot the Debian kernel fetched by vm/kernel.sh with the initramfs from
 # vm/image.sh under QEMU: TCG unless ACCEL=kvm, serial console on ttyS0,
@@ -14,6 +14,8 @@
 #   bench  like test, but one vCPU under -icount shift=0: the guest's clock
 #          then counts guest instructions (1 ns each), the same from run to
 #          run, which is what the benchmarks measure
+#   plots  like bench, for the CSV that make plots charts
+#   lessons  like test, every cowprobe lesson as text (make lessons)
 #   shell  interactive (Ctrl-a x quits QEMU), no timeout
 #
 # Exits with the guest's status, or 125 if the guest never reported one
@@ -23,9 +25,9 @@ source "$(dirname "$0")/config.sh"
 
 mode=${1:-}
 case $mode in
-run|test|bench|shell) ;;
--h|--help) sed -n '3,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
-*) die "usage: vm/boot.sh run|test|bench|shell" ;;
+run|test|bench|plots|lessons|shell) ;;
+-h|--help) sed -n '3,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+*) die "usage: vm/boot.sh run|test|bench|plots|lessons|shell" ;;
 esac
 
 KVER=$(kver)
@@ -41,7 +43,7 @@ tcg) accel=(-accel tcg) ;;
 kvm) accel=(-accel kvm -cpu host) ;;
 *) die "ACCEL must be tcg or kvm, not '$ACCEL'" ;;
 esac
-if [ "$mode" = bench ]; then
+if [ "$mode" = bench ] || [ "$mode" = plots ]; then
 	# -icount needs TCG, and crawls with more than one vCPU.
 	accel=(-accel tcg -icount shift=0,align=off,sleep=off)
 	smp=1
@@ -67,7 +69,7 @@ run)
 	timeout -s KILL "$VM_TIMEOUT" "${qemu[@]}" \
 		-serial stdio -serial "file:$out/result.log" </dev/null
 	;;
-test|bench)
+test|bench|plots|lessons)
 	timeout -s KILL "$VM_TIMEOUT" "${qemu[@]}" \
 		-serial "file:$out/console.log" -serial "file:$out/result.log" </dev/null
 	;;

@@ -110,13 +110,43 @@ static void check_memory(const struct probe *pr)
 	}
 }
 
-/* Ask every puppet still there to exit, and reap the first. */
+static void check_status(struct probe *pr, const char *who, long status)
+{
+	if (status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status))
+		return;
+	if (status < 0)
+		fprintf(stderr, "cowprobe: %s: %s\n", who, pr->err);
+	else if (WIFSIGNALED(status))
+		fprintf(stderr, "cowprobe: %s was killed by signal %d\n", who, (int)WTERMSIG(status));
+	else
+		fprintf(stderr, "cowprobe: %s exited with status %d\n", who, (int)WEXITSTATUS(status));
+	pr->failed = 1;
+}
+
+/*
+ * The end of a lesson: every child puppet still there exits and the
+ * parent puppet reaps it, then the parent exits and cowprobe reaps it;
+ * every exit status is checked.
+ */
 static void end_puppets(struct probe *pr)
 {
+	int i, status;
+
 	if (!pr->npup)
 		return;
+	for (i = pr->npup - 1; i > 0; i--) {
+		if (pr->pup[i].pid <= 0)
+			continue;
+		if (cmd(pr, i, "exit 0") < 0) {
+			check_status(pr, pr->role[i], -1);
+			continue;
+		}
+		check_status(pr, pr->role[i], cmd(pr, 0, "wait"));
+	}
+	cmd(pr, 0, "exit 0");
 	puppet_release(pr->pup, pr->npup);
-	waitpid(pr->pup[0].pid, NULL, 0);
+	if (waitpid(pr->pup[0].pid, &status, 0) == pr->pup[0].pid)
+		check_status(pr, pr->role[0], status);
 	pr->npup = 0;
 }
 

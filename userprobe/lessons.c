@@ -163,6 +163,7 @@ static int lesson_split(struct probe *pr)
 
 	TRY(cmd(pr, CHILD, "exit 0"));
 	TRY(reap(pr, PARENT));
+	pr->pup[CHILD].pid = 0;		/* reaped */
 	TRY(report_step(pr, "the child exits, and the parent reaps it", P, 1));
 	expect(pr, area(pr, PARENT, R_SHARED) == 0, "pages still shared after the child exited");
 	report_text(pr, "  With the child gone, every page it shared is mapped once again:\n"

@@ -119,14 +119,36 @@ bool pcmd(struct puppet *p, const char *fmt, ...)
 	return check(puppet_cmd(p, err, sizeof(err), "%s", cmd) >= 0, "%s: %s", cmd, err);
 }
 
+/* Is @pid gone, or a zombie (its exit done)? */
+static bool exited(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	bool gone = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		gone = p[1] == ' ' && p[2] == 'Z';
+	fclose(f);
+	return gone;
+}
+
 void finish(struct puppet *puppets, int n)
 {
 	pid_t first = puppets[0].pid;
+	int i, tries;
 
 	/* Closing the channels makes every puppet's recv() return 0: exit. */
 	puppet_release(puppets, n);
 	if (first > 0)
 		waitpid(first, NULL, 0);
+	/* The children are not ours to reap: wait until they have exited. */
+	for (i = 1; i < n; i++)
+		for (tries = 0; puppets[i].pid > 0 && !exited(puppets[i].pid) && tries < 5000; tries++)
+			usleep(1000);
 }
 
 long long smaps_rollup_kb(pid_t pid, const char *field)

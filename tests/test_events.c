@@ -94,7 +94,7 @@ static pid_t cow_child(const int *pipe_fds)
 /*
  * Counters live as long as their process: HELD children that each copied
  * a page hold HELD more entries; once they and SHORT_LIVED more have come
- * and gone, the module tracks exactly as many processes as before.
+ * and gone, the module tracks no more processes than before.
  */
 static enum ktap_result counters_freed_on_exit(const char **skip)
 {
@@ -126,9 +126,10 @@ static enum ktap_result counters_freed_on_exit(const char **skip)
 	after = sysfs_value("tracked");
 	ktap_diag("tracked: %lld before, %lld with %d children, %lld after %d more came and went",
 		  base, peak, HELD, after, SHORT_LIVED);
-	check(peak >= base + HELD, "%d children alive, tracked %lld, expected >= %lld", HELD,
-	      peak, base + HELD);
-	check(after == base, "tracked %lld after the children exited, %lld before", after, base);
+	/* Processes of earlier tests may still be exiting: they only lower the count. */
+	check(peak - after >= HELD, "%d children alive, tracked %lld, %lld after they exited", HELD,
+	      peak, after);
+	check(after <= base, "tracked %lld after the children exited, %lld before", after, base);
 	return KTAP_PASS;
 }
 

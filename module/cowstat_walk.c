@@ -25,6 +25,8 @@ struct cowstat_walk {
 	struct vm_area_struct *vma;
 	struct cowstat_counts *c;
 	bool cow_vma;		/* private and writable: a write to a shared page copies it */
+	bool may_yield;		/* the caller can drop the mmap lock and resume */
+	unsigned long resume;	/* where to go on after -EAGAIN */
 };
 
 /*
@@ -214,9 +216,14 @@ static int cowstat_pmd_range(struct cowstat_walk *w, pud_t *pud,
 	do {
 		next = pmd_addr_end(addr, end);
 		cowstat_pte_range(w, pmd, addr, next);
-		/* A walk of a large process must not hog the CPU. */
+		/* A walk of a large process must not hog the CPU... */
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		/* ...nor stall the process it reads: see cowstat_walk_mm(). */
+		if (w->may_yield && mmap_lock_is_contended(w->vma->vm_mm)) {
+			w->resume = next;
+			return -EAGAIN;
+		}
 		cond_resched();
 	} while (pmd++, addr = next, addr != end);
 	return 0;
@@ -263,10 +270,11 @@ static int cowstat_p4d_range(struct cowstat_walk *w, pgd_t *pgd,
 	return 0;
 }
 
-static int cowstat_walk_range(struct cowstat_walk *w)
+/* Walk [@addr, end of the VMA). */
+static int cowstat_walk_range(struct cowstat_walk *w, unsigned long addr)
 {
 	struct vm_area_struct *vma = w->vma;
-	unsigned long addr = vma->vm_start, end = vma->vm_end, next;
+	unsigned long end = vma->vm_end, next;
 	pgd_t *pgd;
 	int err;
 
@@ -282,6 +290,18 @@ static int cowstat_walk_range(struct cowstat_walk *w)
 	return 0;
 }
 
+/* No struct pages behind these, or not in PMD/PTE form. */
+static bool cowstat_skip_vma(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & (VM_PFNMAP | VM_IO) || is_vm_hugetlb_page(vma);
+}
+
+static void cowstat_walk_init(struct cowstat_walk *w, struct vm_area_struct *vma)
+{
+	w->vma = vma;
+	w->cow_vma = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+}
+
 /**
  * cowstat_walk_vma - add up the page counts of one VMA
  * @vma: a VMA of a pinned mm whose mmap lock the caller holds for reading
@@ -291,16 +311,12 @@ static int cowstat_walk_range(struct cowstat_walk *w)
  */
 int cowstat_walk_vma(struct vm_area_struct *vma, struct cowstat_counts *c)
 {
-	struct cowstat_walk w = {
-		.vma = vma,
-		.c = c,
-		.cow_vma = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE,
-	};
+	struct cowstat_walk w = { .c = c };
 
-	/* No struct pages behind these, or not in PMD/PTE form. */
-	if (vma->vm_flags & (VM_PFNMAP | VM_IO) || is_vm_hugetlb_page(vma))
+	if (cowstat_skip_vma(vma))
 		return 0;
-	return cowstat_walk_range(&w);
+	cowstat_walk_init(&w, vma);
+	return cowstat_walk_range(&w, vma->vm_start);
 }
 
 /**
@@ -308,21 +324,54 @@ int cowstat_walk_vma(struct vm_area_struct *vma, struct cowstat_counts *c)
  * @mm: a user mm, pinned by the caller (mmget)
  * @c: zeroed counts to fill
  *
+ * A reader must never stall the process it reads.  When someone waits for
+ * the mmap lock (mmap_lock_is_contended(), checked after each page table),
+ * the walk drops it, lets the waiter in, takes it again and goes on from
+ * the first address it has not counted yet, as show_smaps_rollup() does
+ * between VMAs:
+ *
+ *	counted      | resume here
+ *	[VMA A .......|....]   [VMA B ....]
+ *
+ *  - A is still there:               walk A from resume on;
+ *  - A was unmapped, B is the next:  walk B from its start;
+ *  - A grew or merged past resume:   walk it from resume on.
+ *
+ * find_vma(mm, resume) gives the first VMA ending above resume in every
+ * case.  Pages that changed while the lock was dropped may be counted as
+ * they were or as they are: exactness holds for processes whose memory is
+ * not changing, which nothing then contends for.
+ *
  * Return: 0, or -EINTR when the reader got a fatal signal.
  */
 int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
 {
+	struct cowstat_walk w = { .c = c, .may_yield = true };
 	struct vm_area_struct *vma;
+	unsigned long addr = 0;
 	int err = 0;
-
-	VMA_ITERATOR(vmi, mm, 0);
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	for_each_vma(vmi, vma) {
-		err = cowstat_walk_vma(vma, c);
-		if (err)
-			break;
+	while ((vma = find_vma(mm, addr))) {
+		if (cowstat_skip_vma(vma)) {
+			addr = vma->vm_end;
+			continue;
+		}
+		cowstat_walk_init(&w, vma);
+		err = cowstat_walk_range(&w, max(addr, vma->vm_start));
+		if (err != -EAGAIN) {
+			if (err)
+				break;
+			addr = vma->vm_end;
+			continue;
+		}
+		addr = w.resume;
+		err = 0;
+		mmap_read_unlock(mm);
+		cond_resched();
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
 	}
 	mmap_read_unlock(mm);
 	return err;

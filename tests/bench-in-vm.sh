@@ -3,7 +3,9 @@
 # Inside the benchmark VM (one vCPU, -icount shift=0: 1 ns of guest clock
 # per guest instruction): the COW-fault cost with the module unloaded,
 # loaded with events=0, and loaded with events on, interleaved, ROUNDS
-# times; then the medians and their ratios to "unloaded".
+# times, with the medians and their ratios to "unloaded"; then the cost of
+# reading /proc/cowstat per mapped page (tests/scan_bench.c).  Each table
+# follows a "== name" line.
 ROUNDS=${ROUNDS:-5}
 PAGES=${PAGES:-4096}
 ko=/lib/modules/cowstat.ko
@@ -18,6 +20,7 @@ load() {	# load unloaded|off|on
 
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+echo "== cowfault"
 echo "# COW-fault microbenchmark: a child writes $PAGES shared pages, best of 5 forks;"
 echo "# guest instructions per fault (icount clock), $ROUNDS rounds, configurations interleaved"
 for config in unloaded off on; do eval "runs_$config=''"; done
@@ -39,4 +42,16 @@ for config in unloaded off on; do
 	m=$(echo $runs | median)
 	ratio=$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%.4f", m / b }')
 	echo "$config,$(echo $runs | tr ' ' ';'),$m,$ratio"
+done
+
+# The scan: one read of /proc/cowstat per mapped page, beside the kernel's
+# smaps_rollup and a pagemap+kpagecount scan of the same processes.
+echo "== scan"
+echo "# Scan cost: guest instructions per mapped page of the workload, best of 5 reads"
+echo "workload,pages,method,ns_per_page"
+set -- fixed "procs 1 64" "procs 10 64" "procs 100 64" "procs 1000 64" \
+	"size 256" "size 4096" "size 65536" "size 262144"
+for w in "$@"; do
+	# shellcheck disable=SC2086
+	/tests/scan_bench $w || exit 1
 done

@@ -4,17 +4,22 @@
 # Usage: tests/bench.sh    (make bench)
 #
 # Boot the benchmark VM (vm/boot.sh bench: one vCPU, guest clock counting
-# guest instructions), run tests/bench-in-vm.sh there, print its table and
-# keep the CSV in $BUILD/bench.csv.  Benchmarks, not tests: nothing here
+# guest instructions), run tests/bench-in-vm.sh there, print its tables and
+# keep their CSV in $BUILD/bench-cowfault.csv and $BUILD/bench-scan.csv.  Benchmarks, not tests: nothing here
 # passes or fails on a figure.
 set -euo pipefail
 source "$(dirname "$0")/../vm/config.sh"
 
 status=0
 "$TOP/vm/boot.sh" bench || status=$?
-log=$(tr -d '\r' <"$BUILD/vm-bench/result.log" | grep -v '^cowstat-vm: exit')
-grep '^#' <<<"$log" || true
-grep -v '^#' <<<"$log" >"$BUILD/bench.csv" || true
-column -s, -t <"$BUILD/bench.csv" 2>/dev/null || cat "$BUILD/bench.csv"
-echo "CSV: $BUILD/bench.csv"
+tr -d '\r' <"$BUILD/vm-bench/result.log" | grep -v '^cowstat-vm: exit' |
+	awk -v dir="$BUILD" '/^== / { file = dir "/bench-" $2 ".csv"; printf "" > file; next }
+			     /^#/ { print; next }
+			     file { print >> file }'
+for table in cowfault scan; do
+	csv=$BUILD/bench-$table.csv
+	[ -s "$csv" ] || continue
+	column -s, -t <"$csv"
+	echo "CSV: $csv"
+done
 exit "$status"

@@ -4,8 +4,9 @@
  *
  * The structure follows fs/proc/task_mmu.c (smaps): a walk over the VMAs
  * under the mmap read lock, huge PMDs accounted under the PMD lock, PTE
- * tables under the PTE lock, and one function, cowstat_account(), that makes
- * the shared-or-private decision for a page.  walk_page_vma() and
+ * tables under the PTE lock, and one function, cowstat_page_shared(), that
+ * makes the shared-or-private decision for a page.  The PTE loop, which runs
+ * once per mapped page, keeps its counts in registers and calls nothing.  walk_page_vma() and
  * vm_normal_page() are not exported to modules, so the levels are walked by
  * hand and a present PTE is decoded the way vm_normal_page() decodes it on
  * an architecture with pte_special().
@@ -30,19 +31,30 @@ struct cowstat_walk {
 };
 
 /*
- * The one shared-or-private decision, for @nr pages starting at @page.
- *
- * As in smaps_account(), page_count() == 1 proves that the page (all of it,
- * for a THP) is mapped exactly once, and otherwise each subpage's
- * page_mapcount() is taken: after fork the child may PTE-map some subpages
- * of a THP that the parent still maps with its PMD.  A page under
- * migration is not safe to ask for its map count and counts as private.
+ * The one shared-or-private question: is this 4 KiB page mapped more than
+ * once?  That is page_mapcount() > 1, as smaps_account() asks it, taken
+ * here without a function call for the common cases: a small page's map
+ * count is its _mapcount + 1; a subpage of an anonymous THP adds the
+ * head's compound map count, less one while the THP is PMD- and
+ * PTE-mapped at once (PageDoubleMap), as __page_mapcount() does on 6.1.
  */
-static void cowstat_account(struct cowstat_walk *w, struct page *page,
-			    unsigned long nr, bool migration)
+static inline int cowstat_thp_pmd_maps(struct page *head)
+{
+	return atomic_read(compound_mapcount_ptr(head)) + 1 - !!PageDoubleMap(head);
+}
+
+static inline bool cowstat_page_shared(struct page *page)
+{
+	if (likely(!PageCompound(page)))
+		return atomic_read(&page->_mapcount) > 0;
+	return page_mapcount(page) > 1;
+}
+
+/* Add @nr pages at @page, @shared of them mapped more than once. */
+static void cowstat_add(struct cowstat_walk *w, struct page *page,
+			unsigned long nr, unsigned long shared)
 {
 	struct cowstat_counts *c = w->c;
-	unsigned long i, shared = 0;
 
 	c->rss += nr;
 	if (!PageAnon(page)) {
@@ -50,52 +62,28 @@ static void cowstat_account(struct cowstat_walk *w, struct page *page,
 		return;
 	}
 	c->anon += nr;
-
-	if (!migration && page_count(page) != 1) {
-		for (i = 0; i < nr; i++)
-			if (page_mapcount(page + i) > 1)
-				shared++;
-	}
 	c->shared += shared;
 	c->private += nr - shared;
 	if (w->cow_vma)
 		c->cow += shared;
 }
 
-static void cowstat_pte_entry(struct cowstat_walk *w, pte_t pte)
+/* A PTE that is not present: swap, or migration and device-private entries. */
+static noinline void cowstat_swap_pte(struct cowstat_walk *w, pte_t pte)
 {
-	struct page *page = NULL;
-	bool migration = false;
+	swp_entry_t entry = pte_to_swp_entry(pte);
+	struct page *page;
 
-	if (pte_none(pte))
+	if (!non_swap_entry(entry)) {
+		w->c->swap++;
 		return;
-
-	if (pte_present(pte)) {
-		unsigned long pfn = pte_pfn(pte);
-
-		if (is_zero_pfn(pfn)) {
-			w->c->zero++;
-			return;
-		}
-		/* What vm_normal_page() does not return: PFN maps, DAX. */
-		if (pte_special(pte) || !pfn_valid(pfn))
-			return;
-		page = pfn_to_page(pfn);
-	} else {
-		swp_entry_t entry = pte_to_swp_entry(pte);
-
-		if (!non_swap_entry(entry)) {
-			w->c->swap++;
-			return;
-		}
-		/* Migration and device-private entries still hold a page. */
-		if (!is_pfn_swap_entry(entry))
-			return;
-		migration = is_migration_entry(entry);
-		page = pfn_swap_entry_to_page(entry);
 	}
-
-	cowstat_account(w, page, 1, migration);
+	if (!is_pfn_swap_entry(entry))
+		return;
+	page = pfn_swap_entry_to_page(entry);
+	/* A page under migration is not safe to ask for its map count: private. */
+	cowstat_add(w, page, 1, !is_migration_entry(entry) && PageAnon(page) &&
+		    cowstat_page_shared(page));
 }
 
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
@@ -134,9 +122,21 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 		w->c->zero += HPAGE_PMD_NR;
 		return;
 	}
-	if (PageAnon(page))
+	if (PageAnon(page)) {
+		unsigned long i, shared = 0;
+		int pmd_maps;
+
 		w->c->thp += HPAGE_PMD_NR;
-	cowstat_account(w, page, HPAGE_PMD_NR, migration);
+		/* page_count() == 1: mapped once, by this PMD (smaps_account()). */
+		if (!migration && page_count(page) != 1) {
+			pmd_maps = cowstat_thp_pmd_maps(page);
+			for (i = 0; i < HPAGE_PMD_NR; i++)
+				shared += atomic_read(&page[i]._mapcount) + 1 + pmd_maps > 1;
+		}
+		cowstat_add(w, page, HPAGE_PMD_NR, shared);
+		return;
+	}
+	cowstat_add(w, page, HPAGE_PMD_NR, 0);
 }
 #else
 static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
@@ -172,7 +172,10 @@ static bool cowstat_huge_pmd(struct cowstat_walk *w, pmd_t *pmd)
 static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 			      unsigned long addr, unsigned long end)
 {
+	unsigned long anon = 0, file = 0, shared = 0, zero = 0;
+	bool mixed = w->vma->vm_flags & VM_MIXEDMAP;
 	struct mm_struct *mm = w->vma->vm_mm;
+	struct cowstat_counts *c = w->c;
 	spinlock_t *ptl;	/* the PTE table's lock */
 	pmd_t pmdval;
 	pte_t *pte, *start;
@@ -200,9 +203,48 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 	 * from freeing it, so the table stays while we map and lock it.
 	 */
 	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
-	for (pte = start; addr != end; pte++, addr += PAGE_SIZE)
-		cowstat_pte_entry(w, ptep_get(pte));
+	for (pte = start; addr != end; pte++, addr += PAGE_SIZE) {
+		pte_t ptent = ptep_get(pte);
+		unsigned long pfn;
+		struct page *page;
+
+		if (pte_none(ptent))
+			continue;
+		if (unlikely(!pte_present(ptent))) {
+			cowstat_swap_pte(w, ptent);
+			continue;
+		}
+		pfn = pte_pfn(ptent);
+		if (unlikely(is_zero_pfn(pfn))) {
+			zero++;
+			continue;
+		}
+		/*
+		 * What vm_normal_page() does not return: special entries
+		 * (PFN maps, DAX).  Only VM_MIXEDMAP may hold a frame
+		 * without a struct page in an entry that is not special.
+		 */
+		if (unlikely(pte_special(ptent)) || (mixed && !pfn_valid(pfn)))
+			continue;
+		page = pfn_to_page(pfn);
+		if (!PageAnon(page)) {
+			file++;
+			continue;
+		}
+		anon++;
+		shared += cowstat_page_shared(page);
+	}
 	pte_unmap_unlock(start, ptl);
+
+	/* Counted in registers above: the loop runs once per mapped page. */
+	c->rss += anon + file;
+	c->anon += anon;
+	c->file += file;
+	c->shared += shared;
+	c->private += anon - shared;
+	if (w->cow_vma)
+		c->cow += shared;
+	c->zero += zero;
 }
 
 /* Upper levels: a leaf PUD (DAX) or a bad entry is skipped, never cleared. */

@@ -38,6 +38,7 @@ image=$BUILD/initramfs.cpio.gz
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run vm/deps.sh"
 
 smp=$VM_SMP
+mem=$VM_MEM
 case $ACCEL in
 tcg) accel=(-accel tcg) ;;
 kvm) accel=(-accel kvm -cpu host) ;;
@@ -47,6 +48,7 @@ if [ "$mode" = bench ] || [ "$mode" = plots ]; then
 	# -icount needs TCG, and crawls with more than one vCPU.
 	accel=(-accel tcg -icount shift=0,align=off,sleep=off)
 	smp=1
+	mem=${VM_BENCH_MEM:-2048}	# the scan benchmark maps 1 GiB
 fi
 
 out=$BUILD/vm-$mode
@@ -54,12 +56,12 @@ mkdir -p "$out"
 : >"$out/result.log"
 : >"$out/console.log"
 
-qemu=(qemu-system-x86_64 "${accel[@]}" -m "$VM_MEM" -smp "$smp"
+qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp"
       -kernel "$kernel" -initrd "$image"
       -append "console=ttyS0 quiet panic=-1 cowstat.mode=$mode"
       -display none -no-reboot -monitor none)
 
-echo "boot: Debian kernel $(cat "$BUILD/kernel/$KVER/version"), ${accel[*]:1}, ${VM_MEM} MiB, $smp CPU(s)"
+echo "boot: Debian kernel $(cat "$BUILD/kernel/$KVER/version"), ${accel[*]:1}, ${mem} MiB, $smp CPU(s)"
 set +e
 case $mode in
 shell)

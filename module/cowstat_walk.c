@@ -43,9 +43,9 @@ static inline int cowstat_thp_pmd_maps(struct page *head)
 	return atomic_read(compound_mapcount_ptr(head)) + 1 - !!PageDoubleMap(head);
 }
 
-static inline bool cowstat_page_shared(struct page *page)
+static inline bool cowstat_page_shared(struct page *page, struct folio *folio)
 {
-	if (likely(!PageCompound(page)))
+	if (likely(!folio_test_large(folio)))
 		return atomic_read(&page->_mapcount) > 0;
 	return page_mapcount(page) > 1;
 }
@@ -83,7 +83,7 @@ static noinline void cowstat_swap_pte(struct cowstat_walk *w, pte_t pte)
 	page = pfn_swap_entry_to_page(entry);
 	/* A page under migration is not safe to ask for its map count: private. */
 	cowstat_add(w, page, 1, !is_migration_entry(entry) && PageAnon(page) &&
-		    cowstat_page_shared(page));
+		    cowstat_page_shared(page, page_folio(page)));
 }
 
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
@@ -205,6 +205,7 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	for (pte = start; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
+		struct folio *folio;
 		unsigned long pfn;
 		struct page *page;
 
@@ -227,12 +228,13 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 		if (unlikely(pte_special(ptent)) || (mixed && !pfn_valid(pfn)))
 			continue;
 		page = pfn_to_page(pfn);
-		if (!PageAnon(page)) {
+		folio = page_folio(page);	/* one load: the head, for both tests */
+		if (!folio_test_anon(folio)) {
 			file++;
 			continue;
 		}
 		anon++;
-		shared += cowstat_page_shared(page);
+		shared += cowstat_page_shared(page, folio);
 	}
 	pte_unmap_unlock(start, ptl);
 

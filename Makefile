@@ -16,12 +16,13 @@ CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror
 LDFLAGS = -static -pthread
 
 PROBE_SRCS := $(wildcard userprobe/*.c)
-TEST_SRCS := $(filter-out tests/cow_bench.c tests/scan_bench.c,$(wildcard tests/*.c)) \
+BENCH_SRCS := tests/cow_bench.c tests/scan_bench.c tests/stall_bench.c
+TEST_SRCS := $(filter-out $(BENCH_SRCS),$(wildcard tests/*.c)) \
 	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
 
 .PHONY: all module deps kernel image run shell test bench plots lessons check clean distclean
-all: module userprobe/cowprobe tests/cowstat_test tests/cow_bench tests/scan_bench
+all: module userprobe/cowprobe tests/cowstat_test $(BENCH_SRCS:.c=)
 
 module/cowstat.ko: $(MODULE_SRCS)
 	@test -d "$(KDIR)" || { echo "no kernel headers at KDIR=$(KDIR): run 'make deps' or set KDIR" >&2; exit 1; }
@@ -35,10 +36,7 @@ userprobe/cowprobe: $(PROBE_SRCS) $(wildcard userprobe/*.h)
 tests/cowstat_test: $(TEST_SRCS) $(wildcard tests/*.h userprobe/*.h)
 	$(CC) $(CFLAGS) -Iuserprobe -o $@ $(TEST_SRCS) $(LDFLAGS)
 
-tests/cow_bench: tests/cow_bench.c
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
-
-tests/scan_bench: tests/scan_bench.c
+$(BENCH_SRCS:.c=): %: %.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 deps:
@@ -80,7 +78,7 @@ check: deps
 # clean keeps the downloaded kernel (build/kernel); distclean drops it too.
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
-	rm -f userprobe/cowprobe tests/cowstat_test tests/cow_bench tests/scan_bench
+	rm -f userprobe/cowprobe tests/cowstat_test $(BENCH_SRCS:.c=)
 	rm -rf build/initramfs build/initramfs.cpio.gz build/vm-* build/checkpatch
 
 distclean: clean

@@ -39,6 +39,7 @@ struct cowstat_counts {
 };
 
 int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c);
+extern bool cowstat_yield;	/* drop a contended mmap lock (module parameter) */
 int cowstat_walk_vma(struct vm_area_struct *vma, struct cowstat_counts *c);
 
 /* Events since load, per process and in total: cowstat_events.c. */

@@ -21,6 +21,10 @@ static bool events = true;
 module_param(events, bool, 0444);
 MODULE_PARM_DESC(events, "Count COW copies, reuses and forks (default: on; off costs nothing)");
 
+bool cowstat_yield = true;
+module_param_named(yield, cowstat_yield, bool, 0444);
+MODULE_PARM_DESC(yield, "Let a contended mmap lock go during a walk (default: on; off only to measure what it saves)");
+
 static int __init cowstat_init(void)
 {
 	int ret;

@@ -390,7 +390,7 @@ int cowstat_walk_vma(struct vm_area_struct *vma, struct cowstat_counts *c)
  */
 int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
 {
-	struct cowstat_walk w = { .c = c, .may_yield = true };
+	struct cowstat_walk w = { .c = c, .may_yield = cowstat_yield };
 	struct vm_area_struct *vma;
 	unsigned long addr = 0;
 	int err = 0;

@@ -55,3 +55,17 @@ for w in "$@"; do
 	# shellcheck disable=SC2086
 	/tests/scan_bench $w || exit 1
 done
+
+# The stall: the slowest mmap+munmap round of a process with 256 MiB mapped,
+# alone and with two readers of /proc/cowstat, with the module's lock
+# dropping on (yield=1, the default) and off.
+echo "== stall"
+echo "# Stall: mmap+write+munmap rounds of a 256 MiB process (guest ns), without and with readers"
+echo "yield,readers,loops,max_round_ns,median_round_ns"
+for y in 1 0; do
+	rmmod cowstat 2>/dev/null
+	insmod $ko yield=$y || exit 1
+	/tests/stall_bench 65536 200 | sed -n "2,\$s/^/$y,/p" || exit 1
+done
+rmmod cowstat
+insmod $ko

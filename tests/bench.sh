@@ -5,7 +5,7 @@
 #
 # Boot the benchmark VM (vm/boot.sh bench: one vCPU, guest clock counting
 # guest instructions), run tests/bench-in-vm.sh there, print its tables and
-# keep their CSV in $BUILD/bench-cowfault.csv and $BUILD/bench-scan.csv.  Benchmarks, not tests: nothing here
+# keep their CSV in $BUILD/bench-{cowfault,scan,stall}.csv.  Benchmarks, not tests: nothing here
 # passes or fails on a figure.
 set -euo pipefail
 source "$(dirname "$0")/../vm/config.sh"
@@ -16,7 +16,7 @@ tr -d '\r' <"$BUILD/vm-bench/result.log" | grep -v '^cowstat-vm: exit' |
 	awk -v dir="$BUILD" '/^== / { file = dir "/bench-" $2 ".csv"; printf "" > file; next }
 			     /^#/ { print; next }
 			     file { print >> file }'
-for table in cowfault scan; do
+for table in cowfault scan stall; do
 	csv=$BUILD/bench-$table.csv
 	[ -s "$csv" ] || continue
 	column -s, -t <"$csv"

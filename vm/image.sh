@@ -14,7 +14,8 @@ image=$BUILD/initramfs.cpio.gz
 root=$BUILD/initramfs
 busybox=/bin/busybox
 
-for f in module/cowstat.ko userprobe/cowprobe tests/cowstat_test tests/cow_bench tests/scan_bench; do
+for f in module/cowstat.ko userprobe/cowprobe tests/cowstat_test tests/cow_bench \
+	tests/scan_bench tests/stall_bench; do
 	[ -f "$TOP/$f" ] || die "$f is missing: run make first"
 done
 if ! dpkg-query -W -f='${Status}\n' busybox-static 2>/dev/null |
@@ -36,6 +37,7 @@ install -m 0755 "$TOP/tests/cowstat_test" "$root/tests/cowstat_test"
 install -m 0755 "$TOP/tests/run-in-vm.sh" "$root/tests/run-in-vm.sh"
 install -m 0755 "$TOP/tests/cow_bench" "$root/tests/cow_bench"
 install -m 0755 "$TOP/tests/scan_bench" "$root/tests/scan_bench"
+install -m 0755 "$TOP/tests/stall_bench" "$root/tests/stall_bench"
 install -m 0755 "$TOP/tests/bench-in-vm.sh" "$root/tests/bench-in-vm.sh"
 printf 'root:x:0:0:root:/root:/bin/sh\nstudent:x:1000:1000:student:/tmp:/bin/sh\n' \
 	>"$root/etc/passwd"

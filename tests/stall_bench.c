@@ -4,13 +4,13 @@
  * process with a large mapping (so that each read of it is long) mmaps,
  * writes and munmaps a small region in a loop, taking its mmap lock for
  * writing twice a round, and times every round.  Its slowest round is
- * measured without readers, then with READERS processes reading
+ * measured without readers, then with that many processes reading
  * /proc/cowstat over and over at the lowest priority (so that what remains
  * is waiting for the lock, not for the CPU).  The module drops the mmap lock when it is
  * contended, so a round waits for one page table's walk, not for a whole
  * process's.
  *
- * Usage: stall_bench [big_pages [loops]]
+ * Usage: stall_bench [big_pages [loops [readers]]]
  * Prints CSV: readers,loops,max_round_ns,median_round_ns
  */
 
@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READERS	2
+#define MAX_READERS	8
 #define PAGE	4096UL
 
 static double now_ns(void)
@@ -89,13 +89,14 @@ static void churn(long loops, double *max, double *median)
 int main(int argc, char **argv)
 {
 	long pages = argc > 1 ? atol(argv[1]) : 65536, loops = argc > 2 ? atol(argv[2]) : 200;
-	pid_t readers[READERS];
+	int nreaders = argc > 3 ? atoi(argv[3]) : 2;
+	pid_t readers[MAX_READERS];
 	double max, median;
 	char *big;
 	int r;
 
-	if (pages < 1 || loops < 1) {
-		fprintf(stderr, "usage: stall_bench [big_pages [loops]]\n");
+	if (pages < 1 || loops < 1 || nreaders < 1 || nreaders > MAX_READERS) {
+		fprintf(stderr, "usage: stall_bench [big_pages [loops [readers]]]\n");
 		return 2;
 	}
 	big = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -109,14 +110,14 @@ int main(int argc, char **argv)
 	printf("0,%ld,%.0f,%.0f\n", loops, max, median);
 	fflush(stdout);
 
-	for (r = 0; r < READERS; r++) {
+	for (r = 0; r < nreaders; r++) {
 		readers[r] = fork();
 		if (readers[r] == 0)
 			reader();
 	}
 	churn(loops, &max, &median);
-	printf("%d,%ld,%.0f,%.0f\n", READERS, loops, max, median);
-	for (r = 0; r < READERS; r++)
+	printf("%d,%ld,%.0f,%.0f\n", nreaders, loops, max, median);
+	for (r = 0; r < nreaders; r++)
 		kill(readers[r], SIGKILL);
 	while (wait(NULL) > 0)
 		;

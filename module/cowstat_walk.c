@@ -381,8 +381,8 @@ int cowstat_walk_vma(struct vm_area_struct *vma, struct cowstat_counts *c)
  *  - A was unmapped, B is the next:  walk B from its start;
  *  - A grew or merged past resume:   walk it from resume on.
  *
- * find_vma(mm, resume) gives the first VMA ending above resume in every
- * case.  Pages that changed while the lock was dropped may be counted as
+ * Looking the VMAs up again from resume gives the first VMA ending above
+ * resume in every case.  Pages that changed while the lock was dropped may be counted as
  * they were or as they are: exactness holds for processes whose memory is
  * not changing, which nothing then contends for.
  *
@@ -392,22 +392,21 @@ int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
 {
 	struct cowstat_walk w = { .c = c, .may_yield = cowstat_yield };
 	struct vm_area_struct *vma;
-	unsigned long addr = 0;
+	unsigned long addr = 0;		/* counted below this */
 	int err = 0;
+
+	VMA_ITERATOR(vmi, mm, 0);
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	while ((vma = find_vma(mm, addr))) {
-		if (cowstat_skip_vma(vma)) {
-			addr = vma->vm_end;
+	for (vma = vma_next(&vmi); vma; vma = vma_next(&vmi)) {
+		if (cowstat_skip_vma(vma))
 			continue;
-		}
 		cowstat_walk_init(&w, vma);
 		err = cowstat_walk_range(&w, max(addr, vma->vm_start));
 		if (err != -EAGAIN) {
 			if (err)
 				break;
-			addr = vma->vm_end;
 			continue;
 		}
 		addr = w.resume;
@@ -416,6 +415,8 @@ int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
 		cond_resched();
 		if (mmap_read_lock_killable(mm))
 			return -EINTR;
+		/* The tree may have changed: the next VMA is the one ending above addr. */
+		mas_set(&vmi.mas, addr);
 	}
 	mmap_read_unlock(mm);
 	return err;

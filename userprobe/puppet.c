@@ -67,34 +67,39 @@ static long await_reply(struct puppet *p, char *err, size_t errlen)
 	return await_reply_text(p, NULL, 0, err, errlen);
 }
 
+/* Send one formatted command; 0, or -1 with a message in @err. */
+static int send_cmd(struct puppet *p, char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	char msg[MSG_LEN];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (send(p->fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+		return fail(err, errlen, "puppet %d: send: %s", (int)p->pid, strerror(errno));
+	return 0;
+}
+
 long puppet_query(struct puppet *p, char *text, size_t textlen, char *err,
 		  size_t errlen, const char *fmt, ...)
 {
-	char msg[MSG_LEN];
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ret = send_cmd(p, err, errlen, fmt, ap);
 	va_end(ap);
-	if (send(p->fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
-		return fail(err, errlen, "puppet %d: send: %s", (int)p->pid,
-			    strerror(errno));
-	return await_reply_text(p, text, textlen, err, errlen);
+	return ret ? ret : await_reply_text(p, text, textlen, err, errlen);
 }
 
 long puppet_cmd(struct puppet *p, char *err, size_t errlen,
 		const char *fmt, ...)
 {
-	char msg[MSG_LEN];
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ret = send_cmd(p, err, errlen, fmt, ap);
 	va_end(ap);
-	if (send(p->fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
-		return fail(err, errlen, "puppet %d: send: %s", (int)p->pid,
-			    strerror(errno));
-	return await_reply(p, err, errlen);
+	return ret ? ret : await_reply(p, err, errlen);
 }
 
 int puppet_spawn(struct puppet *puppets, int n, const char *exe,
@@ -166,16 +171,27 @@ int puppet_fork(struct puppet *puppets, int parent, int child,
 	return await_reply(&puppets[child], err, errlen) < 0 ? -1 : 0;
 }
 
+static int send_fmt(struct puppet *p, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int send_fmt(struct puppet *p, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = send_cmd(p, err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 int puppet_vfork_start(struct puppet *puppets, int parent, int child,
 		       char *err, size_t errlen)
 {
-	char msg[MSG_LEN];
 	long pid;
 
-	snprintf(msg, sizeof(msg), "vfork %d", child);
-	if (send(puppets[parent].fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
-		return fail(err, errlen, "puppet %d: send: %s", (int)puppets[parent].pid,
-			    strerror(errno));
+	if (send_fmt(&puppets[parent], err, errlen, "vfork %d", child))
+		return -1;
 	/* The child reports on its own channel while the parent is suspended. */
 	pid = await_reply(&puppets[child], err, errlen);
 	if (pid < 0)

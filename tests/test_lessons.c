@@ -89,7 +89,10 @@ static const char *json_value(const char *s)
 	if (*s != '-' && !isdigit((unsigned char)*s))
 		return NULL;
 	strtod(s, &end);
-	return end > s ? end : NULL;
+	/* strtod() also takes nan and inf, which JSON does not have. */
+	if (end == s || strspn(s, "0123456789+-.eE") < (size_t)(end - s))
+		return NULL;
+	return end;
 }
 
 static bool json_valid(const char *line)
@@ -298,7 +301,21 @@ LESSON(wipeonfork, "", REGION)
 LESSON(mlock, "", REGION)
 LESSON(exec, "", REGION)
 LESSON(vfork, "", REGION)
-LESSON(thp, "", REGION)
+static enum ktap_result lesson_thp(const char **skip)
+{
+	int status;
+	char *out;
+
+	(void)skip;
+	check_lesson("thp", "", REGION);
+	if (!thp_enabled())
+		return KTAP_PASS;
+	/* With THP on, the lesson must get to the split, not stop at "no huge pages". */
+	out = run("thp", "--json", &status);
+	check(out && strstr(out, "\"step\":3"), "the thp lesson never got to its third step");
+	free(out);
+	return KTAP_PASS;
+}
 LESSON(many, "", REGION)
 LESSON(forkcost, "-n 4096", TIMING)
 LESSON(faults, "-n 512", TIMING)
@@ -348,8 +365,39 @@ static enum ktap_result lesson_without_module(const char **skip)
 	return KTAP_PASS;
 }
 
+/* Every other lesson runs without the module too, with and without maps. */
+static enum ktap_result lessons_without_module(const char **skip)
+{
+	static const char *const names[] = {
+		"zero", "shared", "dontfork", "wipeonfork", "mlock", "exec", "vfork", "thp", "many",
+	};
+	unsigned int i, j;
+	int status;
+	char *out;
+
+	(void)skip;
+	if (!check(system("rmmod cowstat") == 0, "rmmod cowstat failed"))
+		return KTAP_FAIL;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		for (j = 0; j < 2; j++) {
+			out = run(names[i], j ? "--no-map" : "", &status);
+			check(out && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "cowprobe %s %s without the module: status %#x", names[i],
+			      j ? "--no-map" : "", status);
+			free(out);
+		}
+	}
+	out = run("split", "--no-map", &status);
+	check(out && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "cowprobe split --no-map without the module: status %#x", status);
+	free(out);
+	check(system("insmod /lib/modules/cowstat.ko") == 0, "insmod cowstat.ko failed");
+	return KTAP_PASS;
+}
+
 const struct test_case lesson_cases[] = {
 	{ "lesson_without_module", lesson_without_module },
+	{ "lessons_without_module", lessons_without_module },
 	{ "lesson_split", lesson_split },
 	{ "lesson_segments", lesson_segments },
 	{ "lesson_zero", lesson_zero },

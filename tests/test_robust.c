@@ -242,6 +242,7 @@ static enum ktap_result cowprobe_rejects_bad_arguments(const char **skip)
 		{ "-n", "requires an argument" },
 		{ "extra", "no lesson 'extra'" },
 		{ "split extra", "unexpected argument 'extra'" },
+		{ "-n 100 forkcost", "forkcost needs -n of at least 256 pages" },
 	};
 	char out[4096], err[4096];
 	unsigned int i;

@@ -134,6 +134,9 @@ static void end_puppets(struct probe *pr)
 
 	if (!pr->npup)
 		return;
+	if (pr->vfork_child &&
+	    puppet_vfork_finish(pr->pup, 0, pr->vfork_child, pr->err, sizeof(pr->err)))
+		check_status(pr, pr->role[pr->vfork_child], -1);
 	for (i = pr->npup - 1; i > 0; i--) {
 		if (pr->pup[i].pid <= 0)
 			continue;
@@ -216,6 +219,12 @@ int main(int argc, char **argv)
 	if (pr.pages < 0)
 		pr.pages = !strcmp(pr.lesson, "forkcost") ? 256 * 256 :
 			   !strcmp(pr.lesson, "faults") ? 4096 : DEFAULT_PAGES;
+	if (!strcmp(pr.lesson, "forkcost") && pr.pages < 256) {
+		char n[24];
+
+		snprintf(n, sizeof(n), "%ld", pr.pages);
+		bad_usage("forkcost needs -n of at least 256 pages (1 MiB), not %s", n);
+	}
 	if (pr.writes < 0)
 		pr.writes = pr.pages < DEFAULT_WRITES ? pr.pages : DEFAULT_WRITES;
 	if (pr.writes > pr.pages) {

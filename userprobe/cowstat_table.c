@@ -78,6 +78,7 @@ int cowstat_read(struct cowstat_table *t, const char *path,
 {
 	size_t cap = 0, lineno = 0;
 	char *line = NULL;
+	ssize_t len;
 	FILE *f;
 	int ret = -1, saved;
 
@@ -87,9 +88,12 @@ int cowstat_read(struct cowstat_table *t, const char *path,
 		return fail(err, errlen, errno, "%s: %s%s", path, strerror(errno),
 			    errno == ENOENT ? " (is the cowstat module loaded?)" : "");
 
-	while (getline(&line, &cap, f) > 0) {
+	while ((len = getline(&line, &cap, f)) > 0) {
 		struct cowstat_row *rows;
 
+		/* A last line cut short by a failed read is that failure. */
+		if (line[len - 1] != '\n' && ferror(f))
+			break;
 		if (lineno++ == 0) {
 			if (parse_header(t, line)) {
 				fail(err, errlen, EPROTO, "%s: not a cowstat header", path);

@@ -118,6 +118,8 @@ int lesson_faults(struct probe *pr)
 	}
 	madvise(p, pages * page, MADV_NOHUGEPAGE);	/* 4 KiB faults only */
 	cost[0] = memcpy_pages(pages, page);
+	if (cost[0].ns <= 0)
+		cost[0].ns = 1;	/* a clock too coarse: keep the ratios finite */
 	cost[1] = write_pages(p, pages, page);
 	if (cow_in_child(p, pages, page, &cost[2])) {
 		snprintf(pr->err, sizeof(pr->err), "the COW child failed");
@@ -139,9 +141,7 @@ int lesson_faults(struct probe *pr)
 	report_text(pr, "\n  A COW copy is a fault plus a 4 KiB copy; a first touch a fault plus\n"
 		    "  zeroing a page; a reuse only the fault; a private write no fault at\n"
 		    "  all.  One minor fault per page for each faulting kind.\n");
-	if (cost[2].minflt < 1 || cost[1].minflt < 1 || cost[3].minflt < 1 || cost[4].minflt > 0) {
-		report_text(pr, "  UNEXPECTED: not one minor fault per page where one is due\n");
-		pr->failed = 1;
-	}
+	if (cost[2].minflt < 1 || cost[1].minflt < 1 || cost[3].minflt < 1 || cost[4].minflt > 0)
+		report_unexpected(pr, "not one minor fault per page where one is due");
 	return 0;
 }

@@ -45,6 +45,7 @@ struct probe {
 	const char *area_name[MAX_AREAS];
 	unsigned long area_addr[MAX_AREAS];	/* an address inside each */
 	unsigned long region_pages;	/* pages of area 0, for the map */
+	int vfork_child;		/* a vfork()ed child still waiting, or 0 */
 
 	/* reporting state */
 	bool have_module;		/* /proc/cowstat and /proc/cowstat_maps */

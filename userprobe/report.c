@@ -126,12 +126,15 @@ static void check_map(struct probe *pr, const char *role, struct snap *s)
 			file++;
 	}
 	if (!pr->have_module) {
+		s->area[0][R_PRIVATE] = private;
+		s->area[0][R_FILE] = file;
+		/* Without frame numbers (not root) a zero page looks shared. */
+		if (!pr->zero_pfn)
+			return;
 		s->area[0][R_RSS] = shared + private + file;
 		s->area[0][R_ANON] = shared + private;
 		s->area[0][R_SHARED] = shared;
-		s->area[0][R_PRIVATE] = private;
-		s->area[0][R_ZERO] = pr->zero_pfn ? zero : NA;
-		s->area[0][R_FILE] = file;
+		s->area[0][R_ZERO] = zero;
 		return;
 	}
 	/* Without frame numbers (not root) a zero page looks shared. */
@@ -146,6 +149,23 @@ static void check_map(struct probe *pr, const char *role, struct snap *s)
 			 "%lld file) disagrees with %s", role, shared, private, zero, file, pr->maps);
 		report_unexpected(pr, what);
 	}
+}
+
+/* Does process @pid map @addr at all?  (/proc/PID/maps: for lack of the module.) */
+static bool region_mapped(int pid, unsigned long addr)
+{
+	unsigned long start, end;
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%lx-%lx", &start, &end) == 2 && start <= addr && addr < end;
+	if (f)
+		fclose(f);
+	return found;
 }
 
 static int take_snap(struct probe *pr, int who, const struct cowstat_table *t, struct snap *s)
@@ -173,7 +193,9 @@ static int take_snap(struct probe *pr, int who, const struct cowstat_table *t, s
 			for (c = 0; c < NR_RCOLS; c++)
 				s->area[a][c] = NA;
 	}
-	if (pr->show_map && pr->region_pages && pr->area_addr[0]) {
+	/* Without the module the map is where the counts come from. */
+	if ((pr->show_map || !pr->have_module) && pr->region_pages && pr->area_addr[0] &&
+	    (pr->have_module || region_mapped(s->pid, pr->area_addr[0]))) {
 		s->map = page_map(pr, s->pid, pr->area_addr[0], pr->region_pages);
 		if (s->map)
 			check_map(pr, pr->role[who], s);
@@ -229,7 +251,7 @@ static void text_step(struct probe *pr, const char *title, const int *who, int n
 			}
 		}
 	}
-	for (k = 0; k < n; k++) {
+	for (k = 0; k < n && pr->show_map; k++) {
 		const char *m = s[k].map;
 		size_t off, len = m ? strlen(m) : 0;
 
@@ -293,7 +315,7 @@ static void json_step(struct probe *pr, const char *title, const int *who, int n
 			json_num(s[k].event[i]);
 		}
 		printf("},\"map\":");
-		if (s[k].map)
+		if (s[k].map && pr->show_map)
 			json_str(s[k].map);
 		else
 			printf("null");
@@ -383,7 +405,8 @@ void report_record(struct probe *pr, const char *table, int n,
 		printf(",\"table\":");
 		json_str(table);
 		for (i = 0; i < n; i++)
-			printf(",\"%s\":%.6g", keys[i], vals[i]);
+			printf(vals[i] == (long long)vals[i] ? ",\"%s\":%.0f" : ",\"%s\":%.3f", keys[i],
+			       vals[i]);
 		printf("}\n");
 	} else if (pr->format == FMT_CSV) {
 		if (!pr->csv_header_done) {
@@ -395,7 +418,7 @@ void report_record(struct probe *pr, const char *table, int n,
 		}
 		printf("%s,%s", pr->lesson, table);
 		for (i = 0; i < n; i++)
-			printf(",%.6g", vals[i]);
+			printf(vals[i] == (long long)vals[i] ? ",%.0f" : ",%.3f", vals[i]);
 		printf("\n");
 	} else {
 		printf("  %-14s", table);

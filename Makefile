@@ -11,6 +11,12 @@
 KVER ?= $(shell vm/kver.sh 2>/dev/null)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 
+# make install: the module for the kernel of KDIR, cowprobe and its manual.
+PREFIX ?= /usr/local
+DESTDIR ?=
+# The release the module was built for, from its vermagic (as modules_install uses it).
+KRELEASE = $(shell tr '\0' '\n' <module/cowstat.ko 2>/dev/null | sed -n 's/^vermagic=\([^ ]*\).*/\1/p')
+
 CC = gcc
 CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror
 LDFLAGS = -static -pthread
@@ -21,7 +27,7 @@ TEST_SRCS := $(filter-out $(BENCH_SRCS),$(wildcard tests/*.c)) \
 	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
 
-.PHONY: all module deps kernel image run shell test bench plots lessons check clean distclean
+.PHONY: all module deps kernel image run shell test bench plots lessons check install uninstall clean distclean
 all: module userprobe/cowprobe tests/cowstat_test $(BENCH_SRCS:.c=)
 
 module/cowstat.ko: $(MODULE_SRCS)
@@ -74,6 +80,20 @@ lessons: image
 check: deps
 	$(MAKE) all
 	tests/check.sh
+
+# INSTALL_MOD_DIR keeps the module apart from the kernel's own: extra/cowstat.ko.
+install: module userprobe/cowprobe
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	$(if $(DESTDIR),,depmod -a $$(tr '\0' '\n' <module/cowstat.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p'))
+	install -D -m 0755 userprobe/cowprobe $(DESTDIR)$(PREFIX)/bin/cowprobe
+	install -D -m 0644 userprobe/cowprobe.1 $(DESTDIR)$(PREFIX)/share/man/man1/cowprobe.1
+	@echo "installed module/cowstat.ko for Linux $$(tr '\0' '\n' <module/cowstat.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p'), cowprobe in $(DESTDIR)$(PREFIX)/bin"
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KRELEASE)/extra/module/cowstat.ko
+	$(if $(DESTDIR),,depmod -a $(KRELEASE))
+	rm -f $(DESTDIR)$(PREFIX)/bin/cowprobe $(DESTDIR)$(PREFIX)/share/man/man1/cowprobe.1
 
 # clean keeps the downloaded kernel (build/kernel); distclean drops it too.
 clean:

@@ -49,6 +49,7 @@
 #include <linux/tracepoint.h>
 
 #include "cowstat.h"
+#include "cowstat_compat.h"
 
 struct cowstat_proc_events {
 	struct hlist_node node;
@@ -173,17 +174,19 @@ static void cowstat_track_existing(void)
 
 /* ---- the probes ---- */
 
-static struct mm_struct *cowstat_vmf_mm(struct pt_regs *regs)
-{
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+/* What a return probe remembers of the fault from entry to return. */
+struct cowstat_fault {
+	struct mm_struct *mm;
+	bool unshare;
+};
 
-	return vmf->vma->vm_mm;
-}
-
-/* Return probes remember the faulting mm from entry to return. */
 static int cowstat_fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	*(struct mm_struct **)ri->data = cowstat_vmf_mm(regs);
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
+
+	f->mm = vmf->vma->vm_mm;
+	f->unshare = vmf->flags & FAULT_FLAG_UNSHARE;
 	return 0;
 }
 
@@ -196,8 +199,10 @@ static vm_fault_t cowstat_fault_ret(struct pt_regs *regs)
 
 static int cowstat_huge_reuse_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	if (cowstat_fault_ret(regs) & VM_FAULT_WRITE)
-		cowstat_count(COWSTAT_REUSES, *(struct mm_struct **)ri->data);
+	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
+
+	if (cowstat_huge_reused(cowstat_fault_ret(regs), f->unshare))
+		cowstat_count(COWSTAT_REUSES, f->mm);
 	return 0;
 }
 
@@ -207,7 +212,7 @@ NOKPROBE_SYMBOL(cowstat_huge_reuse_ret);
 /* The first argument, saved by ftrace_caller with the other argument registers. */
 static struct vm_fault *cowstat_ftrace_vmf(struct ftrace_regs *fregs)
 {
-	return (struct vm_fault *)fregs->regs.di;
+	return (struct vm_fault *)cowstat_ftrace_arg0(fregs);
 }
 
 #define COWSTAT_FTRACE_ARGS	true
@@ -312,7 +317,7 @@ static struct kretprobe cowstat_huge_reuse_probe = {
 	.kp.symbol_name	= "do_huge_pmd_wp_page",
 	.entry_handler	= cowstat_fault_entry,
 	.handler	= cowstat_huge_reuse_ret,
-	.data_size	= sizeof(struct mm_struct *),
+	.data_size	= sizeof(struct cowstat_fault),
 	.maxactive	= COWSTAT_MAXACTIVE,
 };
 

@@ -20,6 +20,7 @@
 #include <linux/swapops.h>
 
 #include "cowstat.h"
+#include "cowstat_compat.h"
 
 /* Per-VMA facts that hold for every page of the walk. */
 struct cowstat_walk {
@@ -34,20 +35,16 @@ struct cowstat_walk {
  * The one shared-or-private question: is this 4 KiB page mapped more than
  * once?  That is page_mapcount() > 1, as smaps_account() asks it, taken
  * here without a function call for the common cases: a small page's map
- * count is its _mapcount + 1; a subpage of an anonymous THP adds the
- * head's compound map count, less one while the THP is PMD- and
- * PTE-mapped at once (PageDoubleMap), as __page_mapcount() does on 6.1.
+ * count is its _mapcount + 1; a page of a large anonymous folio adds the
+ * folio's PMD mappings (cowstat_folio_pmd_maps(), kernel-dependent).
  */
-static inline int cowstat_thp_pmd_maps(struct page *head)
-{
-	return atomic_read(compound_mapcount_ptr(head)) + 1 - !!PageDoubleMap(head);
-}
-
 static inline bool cowstat_page_shared(struct page *page, struct folio *folio)
 {
-	if (likely(!folio_test_large(folio)))
-		return atomic_read(&page->_mapcount) > 0;
-	return page_mapcount(page) > 1;
+	int maps = atomic_read(&page->_mapcount) + 1;
+
+	if (unlikely(folio_test_large(folio)))
+		maps += cowstat_folio_pmd_maps(folio);
+	return maps > 1;
 }
 
 /* Add @nr pages at @page, @shared of them mapped more than once. */
@@ -129,7 +126,7 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 		w->c->thp += HPAGE_PMD_NR;
 		/* page_count() == 1: mapped once, by this PMD (smaps_account()). */
 		if (!migration && page_count(page) != 1) {
-			pmd_maps = cowstat_thp_pmd_maps(page);
+			pmd_maps = cowstat_folio_pmd_maps(page_folio(page));
 			for (i = 0; i < HPAGE_PMD_NR; i++)
 				shared += atomic_read(&page[i]._mapcount) + 1 + pmd_maps > 1;
 		}
@@ -180,7 +177,7 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 	pmd_t pmdval;
 	pte_t *pte, *start;
 
-	pmdval = pmd_read_atomic(pmd);
+	pmdval = cowstat_pmd_read(pmd);
 	barrier();
 	if (pmd_none(pmdval))
 		return;
@@ -188,7 +185,7 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 		if (cowstat_huge_pmd(w, pmd))
 			return;
 		/* Split under us: it now points to a PTE table, or is none. */
-		pmdval = pmd_read_atomic(pmd);
+		pmdval = cowstat_pmd_read(pmd);
 		barrier();
 		if (pmd_none(pmdval) || cowstat_pmd_is_leaf(pmdval))
 			return;
@@ -202,7 +199,9 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 	 * cowstat_walk_mm() keeps khugepaged from collapsing it and munmap
 	 * from freeing it, so the table stays while we map and lock it.
 	 */
-	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	start = cowstat_pte_map_lock(mm, pmd, addr, &ptl);
+	if (COWSTAT_PTE_MAP_CAN_FAIL && !start)
+		return;		/* the table went away under us (possible since 6.5) */
 	for (pte = start; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
 		struct folio *folio;
@@ -236,7 +235,7 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 		anon++;
 		shared += cowstat_page_shared(page, folio);
 	}
-	pte_unmap_unlock(start, ptl);
+	cowstat_pte_unmap_unlock(start, ptl);
 
 	/* Counted in registers above: the loop runs once per mapped page. */
 	c->rss += anon + file;

@@ -27,10 +27,11 @@ TEST_SRCS := $(filter-out $(BENCH_SRCS),$(wildcard tests/*.c)) \
 	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
 
-.PHONY: all module deps kernel image run shell test bench plots lessons check install uninstall clean distclean
+.PHONY: FORCE all module deps kernel image run shell test bench plots lessons check install uninstall clean distclean
 all: module userprobe/cowprobe tests/cowstat_test $(BENCH_SRCS:.c=)
 
-module/cowstat.ko: $(MODULE_SRCS)
+# Kbuild decides what to rebuild; it also notices a different KDIR.
+module/cowstat.ko: $(MODULE_SRCS) FORCE
 	@test -d "$(KDIR)" || { echo "no kernel headers at KDIR=$(KDIR): run 'make deps' or set KDIR" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 	@echo "built module/cowstat.ko for Linux $$(tr '\0' '\n' <module/cowstat.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p')"

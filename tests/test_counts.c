@@ -84,16 +84,29 @@ out:
  */
 #define EXTRA_COPIES	2
 
+/* An event column the module says it cannot count on this kernel ("-"). */
+static bool uncounted(const struct cowstat_row *row, const char *name)
+{
+	if (col(row, name) != COWSTAT_NA)
+		return false;
+	ktap_diag("%s: not counted on this kernel (the module says so)", name);
+	return true;
+}
+
 static void check_events(const char *who, const struct cowstat_row *before,
 			 const struct cowstat_row *after, long copies, long reuses)
 {
 	long long dc = col(after, "copies") - col(before, "copies");
 	long long dr = col(after, "reuses") - col(before, "reuses");
 
-	check(dc >= copies && dc <= copies + EXTRA_COPIES,
-	      "%s: copies rose by %lld, expected %ld (+%d at most)", who, dc, copies, EXTRA_COPIES);
-	check(dr >= reuses && dr <= reuses + EXTRA_COPIES,
-	      "%s: reuses rose by %lld, expected %ld (+%d at most)", who, dr, reuses, EXTRA_COPIES);
+	if (!uncounted(after, "copies"))
+		check(dc >= copies && dc <= copies + EXTRA_COPIES,
+		      "%s: copies rose by %lld, expected %ld (+%d at most)", who, dc, copies,
+		      EXTRA_COPIES);
+	if (!uncounted(after, "reuses"))
+		check(dr >= reuses && dr <= reuses + EXTRA_COPIES,
+		      "%s: reuses rose by %lld, expected %ld (+%d at most)", who, dr, reuses,
+		      EXTRA_COPIES);
 	check_delta(who, before, after, "forks", 0);
 }
 
@@ -188,7 +201,8 @@ static enum ktap_result zero_pages(const char **skip)
 	check_delta("child", &forked[CHILD], &written[CHILD], "anon", K);
 	check_delta("child", &forked[CHILD], &written[CHILD], "shared", 0);
 	/* Writing a zero-page mapping copies the zero page: K copies. */
-	check_delta("child", &forked[CHILD], &written[CHILD], "copies", K);
+	if (!uncounted(&written[CHILD], "copies"))
+		check_delta("child", &forked[CHILD], &written[CHILD], "copies", K);
 	check_same("parent", &forked[PARENT], &written[PARENT]);
 out:
 	finish(p, 2);
@@ -213,12 +227,14 @@ static enum ktap_result file_write_copies(const char **skip)
 	if (!pcmd(&p[0], "map file %d", 2 * F) || !snapshot(p, 1, mapped) ||
 	    !pcmd(&p[0], "write 0 %d", F) || !snapshot(p, 1, written))
 		goto out;
-	check_delta("unmapped pages", &mapped[0], &written[0], "copies", F);
+	if (!uncounted(&written[0], "copies"))
+		check_delta("unmapped pages", &mapped[0], &written[0], "copies", F);
 	check_delta("unmapped pages", &mapped[0], &written[0], "anon", F);
 	if (!pcmd(&p[0], "read %d %d", F, F) || !snapshot(p, 1, read) ||
 	    !pcmd(&p[0], "write %d %d", F, F) || !snapshot(p, 1, rewritten))
 		goto out;
-	check_delta("mapped pages", &read[0], &rewritten[0], "copies", F);
+	if (!uncounted(&rewritten[0], "copies"))
+		check_delta("mapped pages", &read[0], &rewritten[0], "copies", F);
 	check_delta("mapped pages", &read[0], &rewritten[0], "anon", F);
 	check_delta("mapped pages", &read[0], &rewritten[0], "file", -F);
 out:

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
+# Usage: vm/kver.sh [SERIES]
+#
 # Print the Debian kernel release (e.g. 6.1.0-56-amd64) that cowstat builds
 # against and boots: $KVER if set, else the one Debian's linux-headers-amd64
-# metapackage points to (installed, or else the archive's candidate).
+# metapackage points to (installed, or else the archive's candidate).  With
+# SERIES (e.g. 6.12): the newest linux-headers-SERIES.*-amd64 apt knows,
+# such as Debian 12's 6.12.117+deb12-amd64.
 set -euo pipefail
+
+if [ -n "${1:-}" ]; then
+	series=${1//./\\.}
+	rel=$(apt-cache search --names-only "^linux-headers-${series}\\.[0-9.]*[^ ]*-amd64\$" 2>/dev/null |
+		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V | tail -n 1)
+	[ -n "$rel" ] || { echo "kver.sh: apt knows no linux-headers-$1.*-amd64" >&2; exit 1; }
+	printf '%s\n' "$rel"
+	exit 0
+fi
 
 if [ -n "${KVER:-}" ]; then
 	printf '%s\n' "$KVER"

@@ -11,9 +11,10 @@
 set -euo pipefail
 
 if [ -n "${1:-}" ]; then
-	series=${1//./\\.}
-	rel=$(apt-cache search --names-only "^linux-headers-${series}\\.[0-9.]*[^ ]*-amd64\$" 2>/dev/null |
-		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V | tail -n 1)
+	# The plain -amd64 flavour, not -rt-amd64 or -cloud-amd64.
+	rel=$(apt-cache search --names-only "^linux-headers-$1\\." 2>/dev/null |
+		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' |
+		grep -E "^${1//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" | sort -V | tail -n 1)
 	[ -n "$rel" ] || { echo "kver.sh: apt knows no linux-headers-$1.*-amd64" >&2; exit 1; }
 	printf '%s\n' "$rel"
 	exit 0

@@ -311,10 +311,39 @@ out:
 	return KTAP_PASS;
 }
 
+/*
+ * Module parameters the kernel cannot parse are refused at load, with
+ * "`banana' invalid for parameter `events'" in dmesg.  (A parameter the
+ * module does not have is ignored by the kernel, with a notice.)
+ */
+static enum ktap_result bad_parameters_refused(const char **skip)
+{
+	static const char *const bad[] = { "events=banana", "events=7", "yield=-1", "yield=" };
+	char cmd[192];
+	unsigned int i;
+	int status;
+
+	(void)skip;
+	if (!check(system("rmmod cowstat") == 0, "rmmod cowstat failed"))
+		return KTAP_FAIL;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "insmod " MODULE_PATH " %s 2>/dev/null", bad[i]);
+		status = system(cmd);
+		check(status != 0 && access(COWSTAT_PATH, F_OK) != 0,
+		      "insmod with %s was accepted", bad[i]);
+		if (status == 0)
+			system("rmmod cowstat");
+	}
+	status = system("insmod " MODULE_PATH);
+	return check(status == 0, "insmod cowstat.ko failed after the refusals") ? KTAP_PASS
+										: KTAP_FAIL;
+}
+
 const struct test_case event_cases[] = {
 	{ "forks_counted", forks_counted },
 	{ "counters_freed_on_exit", counters_freed_on_exit },
 	{ "reset_write_rules", reset_write_rules },
 	{ "events_off_says_so", events_off_says_so },
+	{ "bad_parameters_refused", bad_parameters_refused },
 };
 const int nr_event_cases = sizeof(event_cases) / sizeof(event_cases[0]);

@@ -60,6 +60,13 @@ static int map_region(struct probe *pr, const char *kind, long pages)
 	return 0;
 }
 
+/* Map the region and write every page: the parent's own memory, all private. */
+static int written_region(struct probe *pr, const char *kind, long pages)
+{
+	TRY(map_region(pr, kind, pages));
+	return cmd(pr, PARENT, "write 0 %ld", pages) < 0 ? -1 : 0;
+}
+
 static int fork_child(struct probe *pr, int parent, int child, const char *name)
 {
 	return puppet_fork(pr->pup, parent, child, name, pr->err, sizeof(pr->err));
@@ -128,8 +135,7 @@ static int lesson_split(struct probe *pr)
 	char title[128];
 
 	TRY(start(pr, 2, two));
-	TRY(map_region(pr, "anon", n));
-	TRY(cmd(pr, PARENT, "write 0 %ld", n));
+	TRY(written_region(pr, "anon", n));
 	snprintf(title, sizeof(title), "the parent maps %ld pages and writes each one", n);
 	TRY(report_step(pr, title, P, 1));
 	expect(pr, eq(area(pr, PARENT, R_PRIVATE), n), "the parent's pages are not all private");
@@ -287,8 +293,7 @@ static int lesson_shared(struct probe *pr)
 	char title[128];
 
 	TRY(start(pr, 2, two));
-	TRY(map_region(pr, "shared", n));
-	TRY(cmd(pr, PARENT, "write 0 %ld", n));
+	TRY(written_region(pr, "shared", n));
 	snprintf(title, sizeof(title), "the parent maps %ld pages MAP_SHARED and writes them", n);
 	TRY(report_step(pr, title, P, 1));
 	report_text(pr, "  MAP_SHARED anonymous memory is shmem: 'file' pages, never 'anon'.\n\n");
@@ -319,8 +324,7 @@ static int lesson_madvise(struct probe *pr, const char *advice)
 	char text[128];
 
 	TRY(start(pr, 2, two));
-	TRY(map_region(pr, "anon", n));
-	TRY(cmd(pr, PARENT, "write 0 %ld", n));
+	TRY(written_region(pr, "anon", n));
 	TRY(cmd(pr, PARENT, "madvise %s", advice));
 	snprintf(text, sizeof(text), "the parent writes %ld pages, then madvise(MADV_%s)", n,
 		 !strcmp(advice, "dontfork") ? "DONTFORK" : "WIPEONFORK");
@@ -386,8 +390,7 @@ static int lesson_mlock(struct probe *pr)
 	char title[128];
 
 	TRY(start(pr, 2, two));
-	TRY(map_region(pr, "anon", n));
-	TRY(cmd(pr, PARENT, "write 0 %ld", n));
+	TRY(written_region(pr, "anon", n));
 	TRY(cmd(pr, PARENT, "mlock"));
 	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
 	report_note(pr, "VmLck: parent %ld kB, child %ld kB", vmlck_kb(pr->pup[PARENT].pid),
@@ -414,8 +417,7 @@ static int lesson_exec(struct probe *pr)
 	long n = pr->pages;
 
 	TRY(start(pr, 2, two));
-	TRY(map_region(pr, "anon", n));
-	TRY(cmd(pr, PARENT, "write 0 %ld", n));
+	TRY(written_region(pr, "anon", n));
 	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_step(pr, "fork()", PC, 2));
 	TRY(cmd(pr, CHILD, "exec"));
@@ -436,8 +438,7 @@ static int lesson_vfork(struct probe *pr)
 	long n = pr->pages;
 
 	TRY(start(pr, 2, two));
-	TRY(map_region(pr, "anon", n));
-	TRY(cmd(pr, PARENT, "write 0 %ld", n));
+	TRY(written_region(pr, "anon", n));
 	TRY(report_step(pr, "the parent maps and writes the region", P, 1));
 	TRY(puppet_vfork_start(pr->pup, PARENT, CHILD, pr->err, sizeof(pr->err)));
 	pr->vfork_child = CHILD;	/* end_puppets() finishes the vfork if we fail */
@@ -462,8 +463,7 @@ static int lesson_thp(struct probe *pr)
 	long n = 2 * THP_PAGES;
 
 	TRY(start(pr, 2, two));
-	TRY(map_region(pr, "thp", n));
-	TRY(cmd(pr, PARENT, "write 0 %ld", n));
+	TRY(written_region(pr, "thp", n));
 	TRY(report_step(pr, "the parent maps 4 MiB with MADV_HUGEPAGE and writes it", P, 1));
 	if (eq(area(pr, PARENT, R_THP), NA)) {
 		report_text(pr, "  Which pages are huge needs the module's 'thp' column.\n");
@@ -496,8 +496,7 @@ static int lesson_many(struct probe *pr)
 	char title[128];
 
 	TRY(start(pr, 4, roles));
-	TRY(map_region(pr, "anon", n));
-	TRY(cmd(pr, PARENT, "write 0 %ld", n));
+	TRY(written_region(pr, "anon", n));
 	TRY(fork_child(pr, PARENT, CHILD, "child1"));
 	TRY(fork_child(pr, PARENT, CHILD2, "child2"));
 	TRY(fork_child(pr, PARENT, CHILD3, "child3"));
@@ -536,8 +535,7 @@ static int lesson_forkcost(struct probe *pr)
 			long ns;
 
 			TRY(start(pr, 1, two));
-			TRY(map_region(pr, thp ? "thp" : "anon", mib * 256));
-			TRY(cmd(pr, PARENT, "write 0 %ld", mib * 256));
+			TRY(written_region(pr, thp ? "thp" : "anon", mib * 256));
 			ns = cmd(pr, PARENT, "forktime 5");
 			TRY(ns);
 			puppet_cmd(&pr->pup[PARENT], pr->err, sizeof(pr->err), "exit 0");

@@ -76,16 +76,13 @@ void report_unexpected(struct probe *pr, const char *what)
 	fprintf(stderr, "cowprobe: %s, step %d: %s\n", pr->lesson, pr->step, what);
 }
 
-/* Fill the areas of @s for process @pid from /proc/cowstat_maps. */
-static int read_areas(struct probe *pr, struct snap *s)
+/* Fill the areas of the @n snapshots from one read of /proc/cowstat_maps. */
+static int read_areas(struct probe *pr, struct snap *s, int n)
 {
 	char line[512];
 	FILE *f;
-	int a, i;
+	int a, i, k;
 
-	for (a = 0; a < MAX_AREAS; a++)
-		for (i = 0; i < NR_RCOLS; i++)
-			s->area[a][i] = NA;
 	f = fopen(pr->maps, "re");
 	if (!f) {
 		snprintf(pr->err, sizeof(pr->err), "%s: %m", pr->maps);
@@ -98,12 +95,16 @@ static int read_areas(struct probe *pr, struct snap *s)
 
 		if (sscanf(line, "%d %lx %lx %*s %lld %lld %lld %lld %lld %lld %lld %lld %lld",
 			   &pid, &start, &end, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-			   &v[7], &v[8]) != 12 || pid != s->pid)
+			   &v[7], &v[8]) != 12)
 			continue;
-		for (a = 0; a < pr->nareas; a++)
-			if (start <= pr->area_addr[a] && pr->area_addr[a] < end)
-				for (i = 0; i < NR_RCOLS; i++)
-					s->area[a][i] = v[maps_index[i]];
+		for (k = 0; k < n; k++) {
+			if (pid != s[k].pid)
+				continue;
+			for (a = 0; a < pr->nareas; a++)
+				if (start <= pr->area_addr[a] && pr->area_addr[a] < end)
+					for (i = 0; i < NR_RCOLS; i++)
+						s[k].area[a][i] = v[maps_index[i]];
+		}
 	}
 	fclose(f);
 	return 0;
@@ -168,30 +169,16 @@ static bool region_mapped(int pid, unsigned long addr)
 	return found;
 }
 
-static int take_snap(struct probe *pr, int who, const struct cowstat_table *t, struct snap *s)
+/* Events from the table, and the page map (and, without the module, the counts). */
+static void take_snap(struct probe *pr, int who, const struct cowstat_table *t, struct snap *s)
 {
-	const struct cowstat_row *row;
+	const struct cowstat_row *row = pr->have_module ? cowstat_find(t, s->pid) : NULL;
 	int i;
 
-	s->pid = pr->pup[who].pid;
-	s->map = NULL;
-	for (i = 0; i < NR_ECOLS; i++)
-		s->event[i] = NA;
-	if (pr->have_module) {
-		if (read_areas(pr, s))
-			return -1;
-		row = cowstat_find(t, s->pid);
-		for (i = 0; row && i < NR_ECOLS; i++) {
-			long long v = cowstat_get(t, row, ecol[i]);
+	for (i = 0; row && i < NR_ECOLS; i++) {
+		long long v = cowstat_get(t, row, ecol[i]);
 
-			s->event[i] = v == COWSTAT_NA || v < 0 ? NA : v;
-		}
-	} else {
-		int a, c;
-
-		for (a = 0; a < MAX_AREAS; a++)
-			for (c = 0; c < NR_RCOLS; c++)
-				s->area[a][c] = NA;
+		s->event[i] = v == COWSTAT_NA || v < 0 ? NA : v;
 	}
 	/* Without the module the map is where the counts come from. */
 	if ((pr->show_map || !pr->have_module) && pr->region_pages && pr->area_addr[0] &&
@@ -200,7 +187,6 @@ static int take_snap(struct probe *pr, int who, const struct cowstat_table *t, s
 		if (s->map)
 			check_map(pr, pr->role[who], s);
 	}
-	return 0;
 }
 
 static void print_num(long long v, const long long *prev)
@@ -362,19 +348,28 @@ int report_step(struct probe *pr, const char *title, const int *who, int n)
 {
 	struct cowstat_table t = { 0 };
 	struct snap s[PUPPET_MAX];
-	int k, ret = 0;
+	int k;
 
 	pr->step++;
-	if (pr->have_module && cowstat_read(&t, pr->table, pr->err, sizeof(pr->err)))
-		return -1;
-	for (k = 0; k < n && !ret; k++)
-		ret = take_snap(pr, who[k], &t, &s[k]);
-	cowstat_free(&t);
-	if (ret) {
-		while (--k > 0)
-			free(s[k - 1].map);
+	for (k = 0; k < n; k++) {
+		int a, c;
+
+		s[k].pid = pr->pup[who[k]].pid;
+		s[k].map = NULL;
+		for (a = 0; a < MAX_AREAS; a++)
+			for (c = 0; c < NR_RCOLS; c++)
+				s[k].area[a][c] = NA;
+		for (c = 0; c < NR_ECOLS; c++)
+			s[k].event[c] = NA;
+	}
+	if (pr->have_module && (cowstat_read(&t, pr->table, pr->err, sizeof(pr->err)) ||
+				read_areas(pr, s, n))) {
+		cowstat_free(&t);
 		return -1;
 	}
+	for (k = 0; k < n; k++)
+		take_snap(pr, who[k], &t, &s[k]);
+	cowstat_free(&t);
 	if (pr->format == FMT_TEXT)
 		text_step(pr, title, who, n, s);
 	else if (pr->format == FMT_JSON)

@@ -12,10 +12,7 @@ source "$(dirname "$0")/../vm/config.sh"
 
 status=0
 "$TOP/vm/boot.sh" bench || status=$?
-tr -d '\r' <"$BUILD/vm-bench/result.log" | grep -v '^cowstat-vm: exit' |
-	awk -v dir="$BUILD" '/^== / { file = dir "/bench-" $2 ".csv"; printf "" > file; next }
-			     /^#/ { print; next }
-			     file { print >> file }'
+"$TOP/vm/sections.sh" "$BUILD/vm-bench/result.log" "$BUILD/bench-"
 for table in cowfault scan stall; do
 	csv=$BUILD/bench-$table.csv
 	[ -s "$csv" ] || continue

@@ -12,7 +12,5 @@ source "$(dirname "$0")/../vm/config.sh"
 out=$BUILD/plots
 "$TOP/vm/boot.sh" plots
 mkdir -p "$out"
-tr -d '\r' <"$BUILD/vm-plots/result.log" | grep -v '^cowstat-vm: exit' |
-	awk -v dir="$out" '/^== / { file = dir "/" $2 ".csv"; printf "" > file; next }
-			   file { print >> file }'
+"$TOP/vm/sections.sh" "$BUILD/vm-plots/result.log" "$out/"
 "$TOP/userprobe/plot.sh" "$out"

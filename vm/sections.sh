@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Usage: vm/sections.sh RESULT_LOG PREFIX
+#
+# Split what a guest wrote to its result port into files: each part after
+# a line "== NAME" goes to PREFIXNAME.csv; "#" comment lines are printed.
+set -euo pipefail
+tr -d '\r' <"$1" | grep -v '^cowstat-vm: exit' |
+	awk -v prefix="$2" '/^== / { file = prefix $2 ".csv"; printf "" > file; next }
+			    /^#/ { print; next }
+			    file { print >> file }'

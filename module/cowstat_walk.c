@@ -40,11 +40,9 @@ struct cowstat_walk {
  */
 static inline bool cowstat_page_shared(struct page *page, struct folio *folio)
 {
-	int maps = atomic_read(&page->_mapcount) + 1;
-
-	if (unlikely(folio_test_large(folio)))
-		maps += cowstat_folio_pmd_maps(folio);
-	return maps > 1;
+	if (likely(!folio_test_large(folio)))
+		return atomic_read(&page->_mapcount) > 0;
+	return atomic_read(&page->_mapcount) + 1 + cowstat_folio_pmd_maps(folio) > 1;
 }
 
 /* Add @nr pages at @page, @shared of them mapped more than once. */

@@ -10,6 +10,7 @@
 #include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/userfaultfd_k.h>
 
 /*
  * The map count of a page of a large anonymous folio: its own PTE
@@ -108,6 +109,23 @@ static inline bool cowstat_huge_reused(vm_fault_t ret, bool unshare)
 	return ret & VM_FAULT_WRITE;
 #else
 	return !unshare && !(ret & (VM_FAULT_FALLBACK | VM_FAULT_ERROR));
+#endif
+}
+
+/*
+ * Does do_wp_page() hand this write fault to userfaultfd instead of
+ * copying or reusing?  It does when the PTE is write-protected by uffd,
+ * unless the context asked for UFFD_FEATURE_WP_ASYNC (6.7 on), which
+ * clears the bit and goes on; its context is visible from 6.8 on.
+ */
+static inline bool cowstat_uffd_wp_to_user(struct vm_area_struct *vma, pte_t pte)
+{
+	if (!userfaultfd_pte_wp(vma, pte))
+		return false;
+#if defined(COWSTAT_HAVE_UFFD_CTX) && defined(UFFD_FEATURE_WP_ASYNC)
+	return !(vma->vm_userfaultfd_ctx.ctx->features & UFFD_FEATURE_WP_ASYNC);
+#else
+	return true;
 #endif
 }
 

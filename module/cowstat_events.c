@@ -16,6 +16,15 @@
  *          and then dropped when two threads fault on one page at once, and
  *          counted twice when the fault failed for want of memory and was
  *          retried.  hugetlb pages are not counted.
+ *          Where wp_page_copy() is inlined (Debian's 6.12), there is no
+ *          function to hook that only a copy calls.  do_wp_page() is hooked
+ *          instead: its write faults on a private mapping either reuse the
+ *          page (wp_page_reuse(), counted below) or copy it, so each is
+ *          counted as a copy and each reuse takes one back.  While such a
+ *          fault is running, its copy may show for a moment before the
+ *          reuse that undoes it; once it returned, the count is exact.  A
+ *          page write-protected by userfaultfd that the fault hands to user
+ *          space is neither.
  *  reuses  do_wp_page() calls wp_page_reuse() for a private mapping only
  *          once it decided that the anonymous page is exclusive (so no
  *          copy): counting its calls, less those for shared mappings,
@@ -124,23 +133,28 @@ static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
 	return new ? cowstat_proc_insert(tsk, new) : NULL;
 }
 
-/* Count @event for the current task, whose fault was on @mm. */
-static void cowstat_count(enum cowstat_event event, struct mm_struct *mm)
+/* Add @delta to @event for the current task, whose fault was on @mm. */
+static void cowstat_add(enum cowstat_event event, struct mm_struct *mm, long delta)
 {
 	struct task_struct *tsk = current;
 	struct cowstat_proc_events *p;
 
-	this_cpu_inc(cowstat_totals.count[event]);
+	this_cpu_add(cowstat_totals.count[event], delta);
 	if (mm != tsk->mm || (tsk->flags & PF_KTHREAD))
 		return;
 
 	rcu_read_lock();
 	p = cowstat_proc_get(tsk);
 	if (p)
-		atomic_long_inc(&p->count[event]);
+		atomic_long_add(delta, &p->count[event]);
 	else
 		atomic_long_inc(&cowstat_lost);
 	rcu_read_unlock();
+}
+
+static void cowstat_count(enum cowstat_event event, struct mm_struct *mm)
+{
+	cowstat_add(event, mm, 1);
 }
 
 /* At load: an entry for every process there is, while they may come and go. */
@@ -236,6 +250,24 @@ static void notrace cowstat_on_copy(unsigned long ip, unsigned long parent_ip,
 }
 
 /*
+ * do_wp_page(vmf) entry, where wp_page_copy() is inlined: a write fault on
+ * a write-protected PTE of a private mapping, which copies unless
+ * cowstat_reuse_pre() sees a reuse and takes the copy back.
+ */
+static void notrace cowstat_on_wp_fault(unsigned long ip, unsigned long parent_ip,
+					struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = cowstat_ftrace_vmf(fregs);
+	struct vm_area_struct *vma = vmf->vma;
+
+	if ((vmf->flags & FAULT_FLAG_UNSHARE) || (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+		return;
+	if (cowstat_uffd_wp_to_user(vma, vmf->orig_pte))
+		return;
+	cowstat_count(COWSTAT_COPIES, vma->vm_mm);
+}
+
+/*
  * finish_fault(vmf) entry.  It installs the page a file fault prepared;
  * for a write to a private mapping that is vmf->cow_page, the copy that
  * do_cow_fault() (inlined into do_fault()) or DAX made of the file page:
@@ -256,10 +288,20 @@ struct cowstat_hook {
 	bool registered;
 };
 
-static struct cowstat_hook cowstat_copy_hooks[] = {
-	{ .func = "wp_page_copy", .ops.func = cowstat_on_copy },
-	{ .func = "finish_fault", .ops.func = cowstat_on_finish_fault },
+static struct cowstat_hook cowstat_copy_hook = {
+	.func = "wp_page_copy", .ops.func = cowstat_on_copy,
 };
+
+static struct cowstat_hook cowstat_wp_fault_hook = {
+	.func = "do_wp_page", .ops.func = cowstat_on_wp_fault,
+};
+
+static struct cowstat_hook cowstat_cow_fault_hook = {
+	.func = "finish_fault", .ops.func = cowstat_on_finish_fault,
+};
+
+/* Copies are do_wp_page() write faults less reuses (wp_page_copy() inlined). */
+static bool cowstat_copies_by_difference;
 
 /* Fails with -EINVAL when the function is not there (or was inlined). */
 static int cowstat_hook_attach(struct cowstat_hook *h)
@@ -295,8 +337,11 @@ static int cowstat_reuse_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
 
 	/* wp_page_shared() and wp_pfn_shared() reuse too: not COW. */
-	if (!(vmf->vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
-		cowstat_count(COWSTAT_REUSES, vmf->vma->vm_mm);
+	if (vmf->vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
+		return 0;
+	cowstat_count(COWSTAT_REUSES, vmf->vma->vm_mm);
+	if (cowstat_copies_by_difference)
+		cowstat_add(COWSTAT_COPIES, vmf->vma->vm_mm, -1);
 	return 0;
 }
 
@@ -419,29 +464,14 @@ static void cowstat_detach_tracepoints(void)
 	tracepoint_synchronize_unregister();
 }
 
-/* A probe point that is missing (or inlined away) only makes its column unavailable. */
-static void cowstat_attach_probes(void)
+/* The reuse probes, both or neither. */
+static int cowstat_attach_reuses(void)
 {
-	unsigned int i;
-	int ret = 0;
+	int ret = register_kprobe(&cowstat_reuse_probe);
 
-	for (i = 0; i < ARRAY_SIZE(cowstat_copy_hooks); i++) {
-		ret = cowstat_hook_attach(&cowstat_copy_hooks[i]);
-		if (ret) {
-			pr_warn("copies unavailable: cannot hook %s (%d)\n",
-				cowstat_copy_hooks[i].func, ret);
-			while (i--)
-				cowstat_hook_detach(&cowstat_copy_hooks[i]);
-			break;
-		}
-	}
-	if (!ret)
-		cowstat_available |= BIT(COWSTAT_COPIES);
-
-	ret = register_kprobe(&cowstat_reuse_probe);
 	if (ret) {
 		pr_warn("reuses unavailable: cannot probe wp_page_reuse (%d)\n", ret);
-		return;
+		return ret;
 	}
 	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
 		ret = register_kretprobe(&cowstat_huge_reuse_probe);
@@ -449,10 +479,66 @@ static void cowstat_attach_probes(void)
 			pr_warn("reuses unavailable: cannot probe do_huge_pmd_wp_page (%d)\n",
 				ret);
 			unregister_kprobe(&cowstat_reuse_probe);
-			return;
 		}
 	}
-	cowstat_available |= BIT(COWSTAT_REUSES);
+	return ret;
+}
+
+static void cowstat_detach_reuses(void)
+{
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
+		unregister_kretprobe(&cowstat_huge_reuse_probe);
+		if (cowstat_huge_reuse_probe.nmissed)
+			pr_warn("missed %d returns of do_huge_pmd_wp_page\n",
+				cowstat_huge_reuse_probe.nmissed);
+	}
+	unregister_kprobe(&cowstat_reuse_probe);
+}
+
+/*
+ * The copy hooks: wp_page_copy(), or where it is inlined do_wp_page() with
+ * the reuses taken back (so only once those are counted); and finish_fault().
+ */
+static int cowstat_attach_copies(bool reuses)
+{
+	int ret = cowstat_hook_attach(&cowstat_copy_hook);
+
+	if (ret == -EINVAL && reuses) {
+		ret = cowstat_hook_attach(&cowstat_wp_fault_hook);
+		if (!ret)
+			pr_info("wp_page_copy is inlined: copies are do_wp_page write faults less reuses\n");
+	}
+	if (ret) {
+		pr_warn("copies unavailable: cannot hook wp_page_copy (%d)\n", ret);
+		return ret;
+	}
+	cowstat_copies_by_difference = cowstat_wp_fault_hook.registered;
+
+	ret = cowstat_hook_attach(&cowstat_cow_fault_hook);
+	if (ret) {
+		pr_warn("copies unavailable: cannot hook finish_fault (%d)\n", ret);
+		cowstat_hook_detach(&cowstat_wp_fault_hook);
+		cowstat_hook_detach(&cowstat_copy_hook);
+	}
+	return ret;
+}
+
+static void cowstat_detach_copies(void)
+{
+	cowstat_hook_detach(&cowstat_cow_fault_hook);
+	cowstat_hook_detach(&cowstat_wp_fault_hook);
+	cowstat_hook_detach(&cowstat_copy_hook);
+}
+
+/* A probe point that is missing (or inlined away) only makes its column unavailable. */
+static void cowstat_attach_probes(void)
+{
+	bool reuses = !cowstat_attach_reuses();
+
+	if (reuses)
+		cowstat_available |= BIT(COWSTAT_REUSES);
+	if (!cowstat_attach_copies(reuses))
+		cowstat_available |= BIT(COWSTAT_COPIES);
 }
 
 int cowstat_events_init(bool enable)
@@ -477,23 +563,16 @@ void cowstat_events_exit(void)
 {
 	struct cowstat_proc_events *p;
 	struct hlist_node *tmp;
-	unsigned int i;
 	int bkt;
 
 	if (!cowstat_available)
 		return;
-	if (cowstat_available & BIT(COWSTAT_REUSES)) {
-		if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
-			unregister_kretprobe(&cowstat_huge_reuse_probe);
-			if (cowstat_huge_reuse_probe.nmissed)
-				pr_warn("missed %d returns of do_huge_pmd_wp_page\n",
-					cowstat_huge_reuse_probe.nmissed);
-		}
-		unregister_kprobe(&cowstat_reuse_probe);
-	}
-	for (i = ARRAY_SIZE(cowstat_copy_hooks); i--; )
-		cowstat_hook_detach(&cowstat_copy_hooks[i]);
+	/* Copies first: by difference they need the reuse probe until they are gone. */
+	cowstat_detach_copies();
+	if (cowstat_available & BIT(COWSTAT_REUSES))
+		cowstat_detach_reuses();
 	cowstat_detach_tracepoints();
+	cowstat_copies_by_difference = false;
 	cowstat_available = 0;
 
 	/* No handler runs any more: nobody else touches the table. */
@@ -524,7 +603,7 @@ void cowstat_events_of(pid_t tgid, long *count)
 	rcu_read_lock();
 	p = cowstat_proc_lookup(tgid);
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
-		count[i] = p ? atomic_long_read(&p->count[i]) : 0;
+		count[i] = p ? max(0L, atomic_long_read(&p->count[i])) : 0;
 	rcu_read_unlock();
 }
 
@@ -537,6 +616,9 @@ void cowstat_events_totals(long *count)
 	for_each_possible_cpu(cpu)
 		for (i = 0; i < COWSTAT_NR_EVENTS; i++)
 			count[i] += per_cpu(cowstat_totals.count[i], cpu);
+	/* A reuse that takes back a copy counted before a reset. */
+	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+		count[i] = max(0L, count[i]);
 }
 
 long cowstat_events_tracked(void)
@@ -549,7 +631,10 @@ long cowstat_events_lost(void)
 	return atomic_long_read(&cowstat_lost);
 }
 
-/* Zero every counter; events racing with the reset may survive it. */
+/*
+ * Zero every counter; events racing with the reset may survive it (and
+ * a copy counted by difference may show as 0 until the next one).
+ */
 void cowstat_events_reset(void)
 {
 	struct cowstat_proc_events *p;

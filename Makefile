@@ -27,7 +27,7 @@ TEST_SRCS := $(filter-out $(BENCH_SRCS),$(wildcard tests/*.c)) \
 	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
 
-.PHONY: FORCE all module deps kernel image run shell test bench plots lessons check install uninstall clean distclean
+.PHONY: FORCE all module deps kernel image run shell test bench plots lessons check dkms-check install uninstall clean distclean
 all: module userprobe/cowprobe tests/cowstat_test $(BENCH_SRCS:.c=)
 
 # Kbuild decides what to rebuild; it also notices a different KDIR.
@@ -72,6 +72,10 @@ bench: image
 
 plots: image
 	tests/plots.sh
+
+# dkms add/build/remove in a private DKMS tree, for both of Debian 12's kernels.
+dkms-check:
+	tests/dkms.sh $(KVER) $$(vm/kver.sh 6.12)
 
 # Every lesson, as text, into build/lessons.txt.
 lessons: image

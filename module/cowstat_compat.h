@@ -61,8 +61,8 @@ static inline void cowstat_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
 #else
 #define COWSTAT_PTE_MAP_CAN_FAIL	true
 
-static inline pte_t *cowstat_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
-					  unsigned long addr, spinlock_t **ptlp)
+static inline pte_t *__cowstat_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
+					    unsigned long addr, spinlock_t **ptlp)
 {
 	pmd_t pmdval;
 
@@ -73,12 +73,26 @@ static inline pte_t *cowstat_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
 		goto out_unlock;
 	*ptlp = pte_lockptr(mm, &pmdval);
 	spin_lock(*ptlp);
-	if (likely(pmd_same(pmdval, pmdp_get_lockless(pmd))))
+	if (likely(pmd_same(pmdval, pmdp_get_lockless(pmd)))) {
+		/* For sparse, as if out of line: the caller's __cond_lock() says it. */
+		__release(*ptlp);
+		__release(RCU);
 		return pte_offset_kernel(&pmdval, addr);
+	}
 	spin_unlock(*ptlp);
 out_unlock:
 	rcu_read_unlock();
 	return NULL;
+}
+
+/* Both locks are held when a table is returned (pte_offset_map_lock()'s form). */
+static inline pte_t *cowstat_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
+					  unsigned long addr, spinlock_t **ptlp)
+{
+	pte_t *pte;
+
+	__cond_lock(RCU, __cond_lock(*ptlp, pte = __cowstat_pte_map_lock(mm, pmd, addr, ptlp)));
+	return pte;
 }
 
 static inline void cowstat_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)

@@ -5,21 +5,29 @@
 #
 # Static checks, all of which must be clean:
 #  - checkpatch.pl --strict (from Debian's linux-source-6.1) on module/;
-#  - the module built with sparse (C=2) and W=1, warnings as errors;
+#  - the module built with sparse (C=2) and W=1, warnings as errors,
+#    against Debian 12's 6.1 and 6.12 headers (or KDIR alone);
 #  - userprobe/ and tests/ built with -Wall -Wextra -Werror (make all),
 #    and cppcheck.
 set -euo pipefail
 source "$(dirname "$0")/../vm/config.sh"
 cd "$TOP"
 
-KVER=$(kver)
-KDIR=${KDIR:-/usr/src/linux-headers-$KVER}
+# The module is checked against both of Debian 12's kernels (KDIR: that one only).
+if [ -n "${KDIR:-}" ]; then
+	kdirs=("$KDIR")
+else
+	kdirs=("/usr/src/linux-headers-$(kver)" "/usr/src/linux-headers-$("$TOP/vm/kver.sh" 6.12)")
+fi
 tarball=/usr/src/linux-source-6.1.tar.xz
 
 missing=()
 command -v sparse >/dev/null || missing+=(sparse)
 command -v cppcheck >/dev/null || missing+=(cppcheck)
 [ -f "$tarball" ] || missing+=(linux-source-6.1)
+for kdir in "${kdirs[@]}"; do
+	[ -d "$kdir" ] || missing+=("${kdir#/usr/src/}")
+done
 if [ ${#missing[@]} -gt 0 ]; then
 	cmd="apt-get install -y --no-install-recommends ${missing[*]}"
 	[ "$(id -u)" -eq 0 ] || die "missing tools; run: sudo $cmd"
@@ -45,11 +53,14 @@ sources=$(git ls-files 'module/*.c' 'module/*.h')
 perl "$cp_dir/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types -f $sources ||
 	fail "checkpatch"
 
-step "sparse (C=2) and W=1, warnings as errors"
-log=$(make -s -C "$KDIR" M="$TOP" C=2 W=1 KCFLAGS=-Werror modules 2>&1) || fail "module build"
-if grep -E 'warning:|error:' <<<"$log"; then
-	fail "sparse or W=1"
-fi
+for kdir in "${kdirs[@]}"; do
+	step "sparse (C=2) and W=1, warnings as errors: ${kdir#/usr/src/linux-headers-}"
+	log=$(make -s -C "$kdir" M="$TOP" C=2 W=1 KCFLAGS=-Werror modules 2>&1) ||
+		fail "module build against $kdir"
+	if grep -E 'warning:|error:' <<<"$log"; then
+		fail "sparse or W=1 against $kdir"
+	fi
+done
 
 step "userprobe/ and tests/: -Wall -Wextra -Werror"
 make -s -B userprobe/cowprobe tests/cowstat_test || fail "userspace build"

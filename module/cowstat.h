@@ -54,7 +54,7 @@ int cowstat_events_init(bool enable);
 void cowstat_events_exit(void);
 bool cowstat_events_on(void);
 bool cowstat_event_available(enum cowstat_event event);
-void cowstat_events_of(pid_t tgid, long *count);
+bool cowstat_events_of(pid_t tgid, long *count);
 void cowstat_events_totals(long *count);
 long cowstat_events_tracked(void);
 long cowstat_events_lost(void);

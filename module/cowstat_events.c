@@ -63,6 +63,7 @@
 struct cowstat_proc_events {
 	struct hlist_node node;
 	pid_t tgid;			/* in the initial pid namespace */
+	bool late;			/* made at an event: earlier ones may be lost */
 	atomic_long_t count[COWSTAT_NR_EVENTS];
 	struct rcu_head rcu;
 };
@@ -130,7 +131,10 @@ static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
 	if (p || in_nmi())
 		return p;
 	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);	/* no sleeping here */
-	return new ? cowstat_proc_insert(tsk, new) : NULL;
+	if (!new)
+		return NULL;
+	new->late = true;
+	return cowstat_proc_insert(tsk, new);
 }
 
 /* Add @delta to @event for the current task, whose fault was on @mm. */
@@ -178,8 +182,11 @@ static void cowstat_track_existing(void)
 		}
 		tgid = pid_nr(pid);
 		task = pid_task(pid, PIDTYPE_TGID);
-		if (task && !(task->flags & PF_KTHREAD) && cowstat_proc_insert(task, new) == new)
+		if (task && !(task->flags & PF_KTHREAD)) {
+			/* Consumed: inserted, or freed when a fork made the entry first. */
+			cowstat_proc_insert(task, new);
 			new = NULL;
+		}
 		rcu_read_unlock();
 		cond_resched();
 	}
@@ -595,16 +602,24 @@ bool cowstat_events_on(void)
 	return cowstat_available;
 }
 
-void cowstat_events_of(pid_t tgid, long *count)
+/*
+ * The counts of @tgid; false when they are incomplete: it has no entry
+ * (its allocation failed at fork), or one made late, at an event, after
+ * earlier events may have found none.
+ */
+bool cowstat_events_of(pid_t tgid, long *count)
 {
 	struct cowstat_proc_events *p;
+	bool complete;
 	int i;
 
 	rcu_read_lock();
 	p = cowstat_proc_lookup(tgid);
+	complete = p && !p->late;
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
 		count[i] = p ? max(0L, atomic_long_read(&p->count[i])) : 0;
 	rcu_read_unlock();
+	return complete;
 }
 
 void cowstat_events_totals(long *count)

@@ -14,6 +14,7 @@
 #include <linux/cred.h>
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -32,10 +33,12 @@ void cowstat_reader_init(struct cowstat_reader *r, struct inode *inode,
 }
 
 /*
- * Visibility: every process for CAP_SYS_ADMIN, otherwise the processes
- * whose real, effective and saved uids are all the reader's effective uid
- * (the uid half of the ptrace access rule, so a setuid program running for
- * the user stays hidden).  Called under rcu_read_lock().
+ * Visibility: every process for CAP_SYS_ADMIN (in the initial user
+ * namespace: root in a user namespace is not root here), otherwise the
+ * processes whose real, effective and saved uids are all the reader's
+ * effective uid (the uid half of the ptrace access rule, so a setuid
+ * program running for the user stays hidden).  Called under
+ * rcu_read_lock(); cowstat_get_group_mm() adds the rule's other half.
  */
 static bool cowstat_visible(const struct cowstat_reader *r,
 			    struct task_struct *task)
@@ -109,7 +112,12 @@ struct mm_struct *cowstat_get_group_mm(const struct cowstat_reader *r,
 	rcu_read_lock();
 	for_each_thread(leader, t) {
 		task_lock(t);
-		if (t->mm && cowstat_visible(r, t)) {
+		/*
+		 * As ptrace: a process that is not dumpable (it dropped
+		 * privileges, or said so with PR_SET_DUMPABLE) only for root.
+		 */
+		if (t->mm && cowstat_visible(r, t) &&
+		    (r->sees_all || get_dumpable(t->mm) == SUID_DUMP_USER)) {
 			mm = t->mm;
 			mmget(mm);
 		}
@@ -211,15 +219,20 @@ static void cowstat_show_header(struct seq_file *m)
 	seq_puts(m, " comm\n");
 }
 
-/* An event column is "-" when it is not counted (events=0, or no probe). */
+/*
+ * An event column is "-" when it is not counted (events=0, or no probe),
+ * or not known in full for this process (its counters could not be made
+ * in time): never a number that may be short.
+ */
 static void cowstat_show_events(struct seq_file *m, pid_t tgid)
 {
 	long count[COWSTAT_NR_EVENTS];
+	bool complete;
 	int i;
 
-	cowstat_events_of(tgid, count);
+	complete = cowstat_events_of(tgid, count);
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++) {
-		if (cowstat_event_available(i))
+		if (complete && cowstat_event_available(i))
 			cowstat_put_num(m, count[i], 8, true);
 		else
 			seq_puts(m, "        -");
@@ -303,7 +316,8 @@ static ssize_t cowstat_write(struct file *file, const char __user *ubuf,
 
 	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
 		return -EPERM;
-	if (count < sizeof(cmd) - 1 || count > sizeof(cmd))
+	/* One whole command per write, at the file's start: nothing is kept between writes. */
+	if (*ppos || count < sizeof(cmd) - 1 || count > sizeof(cmd))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;

@@ -22,13 +22,14 @@ CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror
 LDFLAGS = -static -pthread
 
 PROBE_SRCS := $(wildcard userprobe/*.c)
-BENCH_SRCS := tests/cow_bench.c tests/scan_bench.c tests/stall_bench.c
-TEST_SRCS := $(filter-out $(BENCH_SRCS),$(wildcard tests/*.c)) \
+# One-file programs for the guest: the benchmarks and the stress test.
+GUEST_TOOL_SRCS := tests/cow_bench.c tests/scan_bench.c tests/stall_bench.c tests/stress.c
+TEST_SRCS := $(filter-out $(GUEST_TOOL_SRCS),$(wildcard tests/*.c)) \
 	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
 
-.PHONY: FORCE all module deps kernel image run shell test bench plots lessons check dkms-check install uninstall clean distclean
-all: module userprobe/cowprobe tests/cowstat_test $(BENCH_SRCS:.c=)
+.PHONY: FORCE all module deps kernel image run shell test test-stress test-debug bench plots lessons check dkms-check install uninstall clean distclean
+all: module userprobe/cowprobe tests/cowstat_test $(GUEST_TOOL_SRCS:.c=)
 
 # Kbuild decides what to rebuild; it also notices a different KDIR.
 module/cowstat.ko: $(MODULE_SRCS) FORCE
@@ -43,7 +44,7 @@ userprobe/cowprobe: $(PROBE_SRCS) $(wildcard userprobe/*.h)
 tests/cowstat_test: $(TEST_SRCS) $(wildcard tests/*.h userprobe/*.h)
 	$(CC) $(CFLAGS) -Iuserprobe -o $@ $(TEST_SRCS) $(LDFLAGS)
 
-$(BENCH_SRCS:.c=): %: %.c
+$(GUEST_TOOL_SRCS:.c=): %: %.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 deps:
@@ -66,6 +67,21 @@ shell: image
 
 test: image
 	tests/run.sh
+
+# The stress test (see README, "Reliability"); with the kernel's cow selftest.
+STRESS_SECONDS ?= 60
+test-stress: deps
+	$(MAKE) all
+	tests/cow-selftest.sh
+	vm/kernel.sh
+	vm/image.sh
+	VM_TIMEOUT=$${VM_TIMEOUT:-1200} VM_APPEND="cowstat.seconds=$(STRESS_SECONDS) $$VM_APPEND" \
+		tests/run.sh stress
+
+# The suite and the stress test on a debug kernel, built once and cached
+# outside the repository (see README, "Reliability"); not part of CI.
+test-debug: deps
+	tests/debug.sh
 
 bench: image
 	tests/bench.sh
@@ -103,7 +119,7 @@ uninstall:
 # clean keeps the downloaded kernel (build/kernel); distclean drops it too.
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
-	rm -f userprobe/cowprobe tests/cowstat_test $(BENCH_SRCS:.c=)
+	rm -f userprobe/cowprobe tests/cowstat_test $(GUEST_TOOL_SRCS:.c=)
 	rm -rf build/initramfs build/initramfs.cpio.gz build/vm-* build/checkpatch
 
 distclean: clean

@@ -69,10 +69,12 @@ struct cowstat_reader {
 	struct pid_namespace *ns;
 	kuid_t euid;
 	bool sees_all;		/* CAP_SYS_ADMIN in the initial user namespace */
+	struct pid *opener;	/* the opener's thread group: it always sees itself */
 };
 
 void cowstat_reader_init(struct cowstat_reader *r, struct inode *inode,
 			 struct file *file);
+void cowstat_reader_release(struct cowstat_reader *r);
 struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
 				      pid_t *tgid);
 struct mm_struct *cowstat_get_group_mm(const struct cowstat_reader *r,

@@ -190,11 +190,20 @@ static int cowstat_maps_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static int cowstat_maps_file_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct cowstat_maps_iter *it = m->private;
+
+	cowstat_reader_release(&it->reader);
+	return seq_release_private(inode, file);
+}
+
 static const struct proc_ops cowstat_maps_proc_ops = {
 	.proc_open	= cowstat_maps_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= seq_release_private,
+	.proc_release	= cowstat_maps_file_release,
 };
 
 static struct proc_dir_entry *cowstat_maps_pde;

@@ -30,13 +30,19 @@ void cowstat_reader_init(struct cowstat_reader *r, struct inode *inode,
 	r->ns = proc_pid_ns(inode->i_sb);
 	r->euid = file->f_cred->euid;
 	r->sees_all = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+	r->opener = get_pid(task_tgid(current));
+}
+
+void cowstat_reader_release(struct cowstat_reader *r)
+{
+	put_pid(r->opener);
 }
 
 /*
  * Visibility: every process for CAP_SYS_ADMIN (in the initial user
- * namespace: root in a user namespace is not root here), otherwise the
- * processes whose real, effective and saved uids are all the reader's
- * effective uid (the uid half of the ptrace access rule, so a setuid
+ * namespace: root in a user namespace is not root here), the opener's own
+ * process, otherwise the processes whose real, effective and saved uids
+ * are all the reader's effective uid (the uid half of the ptrace access rule, so a setuid
  * program running for the user stays hidden).  Called under
  * rcu_read_lock(); cowstat_get_group_mm() adds the rule's other half.
  */
@@ -47,7 +53,7 @@ static bool cowstat_visible(const struct cowstat_reader *r,
 
 	if (task->flags & PF_KTHREAD)
 		return false;
-	if (r->sees_all)
+	if (r->sees_all || task_tgid(task) == r->opener)
 		return true;
 	cred = __task_cred(task);
 	return uid_eq(cred->uid, r->euid) && uid_eq(cred->euid, r->euid) &&
@@ -114,10 +120,12 @@ struct mm_struct *cowstat_get_group_mm(const struct cowstat_reader *r,
 		task_lock(t);
 		/*
 		 * As ptrace: a process that is not dumpable (it dropped
-		 * privileges, or said so with PR_SET_DUMPABLE) only for root.
+		 * privileges, or said so with PR_SET_DUMPABLE) only for root,
+		 * and for itself.
 		 */
 		if (t->mm && cowstat_visible(r, t) &&
-		    (r->sees_all || get_dumpable(t->mm) == SUID_DUMP_USER)) {
+		    (r->sees_all || task_tgid(t) == r->opener ||
+		     get_dumpable(t->mm) == SUID_DUMP_USER)) {
 			mm = t->mm;
 			mmget(mm);
 		}
@@ -329,12 +337,20 @@ static ssize_t cowstat_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
+static int cowstat_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	cowstat_reader_release(m->private);
+	return seq_release_private(inode, file);
+}
+
 static const struct proc_ops cowstat_proc_ops = {
 	.proc_open	= cowstat_open,
 	.proc_read	= seq_read,
 	.proc_write	= cowstat_write,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= seq_release_private,
+	.proc_release	= cowstat_release,
 };
 
 static struct proc_dir_entry *cowstat_pde;

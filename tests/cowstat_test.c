@@ -7,9 +7,13 @@
  */
 
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,6 +186,35 @@ bool thp_enabled(void)
 	return line[0] && !strstr(line, "[never]");
 }
 
+int write_cmd(const void *buf, size_t len)
+{
+	int fd = open(COWSTAT_PATH, O_WRONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, buf, len) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* Give up CAP_SYS_ADMIN but stay root. */
+bool drop_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	data[0].effective &= ~(1u << CAP_SYS_ADMIN);
+	data[0].permitted &= ~(1u << CAP_SYS_ADMIN);
+	return syscall(SYS_capset, &hdr, data) == 0;
+}
+
+bool become_student(void)
+{
+	return setgid(STUDENT_UID) == 0 && setuid(STUDENT_UID) == 0;
+}
+
 static bool wanted(const char *name, int argc, char **argv)
 {
 	int i;
@@ -205,6 +238,8 @@ int main(int argc, char **argv)
 		{ event_cases, &nr_event_cases },
 		{ maps_cases, &nr_maps_cases },
 		{ lesson_cases, &nr_lesson_cases },
+		{ input_cases, &nr_input_cases },
+		{ security_cases, &nr_security_cases },
 		{ robust_cases, &nr_robust_cases },
 	};
 	struct ktap k = { 0 };

@@ -13,6 +13,12 @@
 #include "ktap.h"
 #include "puppet.h"
 
+/* The guest's files, and the unprivileged user of its /etc/passwd. */
+#define MODULE_PATH	"/lib/modules/cowstat.ko"
+#define MAPS_PATH	"/proc/cowstat_maps"
+#define COWPROBE	"/bin/cowprobe"
+#define STUDENT_UID	1000
+
 struct test_case {
 	const char *name;
 	/* Returns KTAP_PASS, KTAP_FAIL or KTAP_SKIP; *skip says why. */
@@ -20,9 +26,9 @@ struct test_case {
 };
 
 extern const struct test_case count_cases[], row_cases[], robust_cases[],
-	event_cases[], maps_cases[], lesson_cases[];
+	event_cases[], maps_cases[], lesson_cases[], input_cases[], security_cases[];
 extern const int nr_count_cases, nr_row_cases, nr_robust_cases,
-	nr_event_cases, nr_maps_cases, nr_lesson_cases;
+	nr_event_cases, nr_maps_cases, nr_lesson_cases, nr_input_cases, nr_security_cases;
 
 /* Failures seen by check() since the current case started. */
 extern int check_failures;
@@ -63,5 +69,14 @@ long long smaps_rollup_kb(pid_t pid, const char *field);
 
 /* THP usable in this kernel (not "never")? */
 bool thp_enabled(void);
+
+/* One write(2) of @buf to a fresh O_WRONLY open of /proc/cowstat: 0 or -errno. */
+int write_cmd(const void *buf, size_t len);
+
+/* Give up CAP_SYS_ADMIN but stay root. */
+bool drop_sys_admin(void);
+
+/* Become STUDENT_UID (group too); false if that failed. */
+bool become_student(void);
 
 #endif /* COWSTAT_COWTEST_H */

@@ -18,8 +18,6 @@
 #include "cowtest.h"
 
 #define SYSFS		"/sys/kernel/cowstat/"
-#define MODULE_PATH	"/lib/modules/cowstat.ko"
-#define STUDENT_UID	1000
 #define HELD		64	/* children alive at once */
 #define SHORT_LIVED	3000	/* children that come and go */
 
@@ -130,30 +128,6 @@ static enum ktap_result counters_freed_on_exit(const char **skip)
 	return KTAP_PASS;
 }
 
-static int write_cmd(const void *buf, size_t len)
-{
-	int fd = open(COWSTAT_PATH, O_WRONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, buf, len) < 0 ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-/* Give up CAP_SYS_ADMIN but stay root. */
-static bool drop_sys_admin(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	data[0].effective &= ~(1u << CAP_SYS_ADMIN);
-	data[0].permitted &= ~(1u << CAP_SYS_ADMIN);
-	return syscall(SYS_capset, &hdr, data) == 0;
-}
-
 /* In a child: the errno a write of "reset" gets without privilege. */
 static int unprivileged_reset(bool keep_root)
 {
@@ -161,7 +135,7 @@ static int unprivileged_reset(bool keep_root)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		if (keep_root ? !drop_sys_admin() : (setgid(STUDENT_UID) || setuid(STUDENT_UID)))
+		if (keep_root ? !drop_sys_admin() : !become_student())
 			_exit(255);
 		_exit(-write_cmd("reset", 5));
 	}

@@ -19,7 +19,6 @@
 
 #include "cowtest.h"
 
-#define COWPROBE	"/bin/cowprobe"
 #define MAX_VALUES	4096
 
 /* ---- a small JSON checker: does @s hold exactly one JSON value? ---- */

@@ -14,11 +14,9 @@
 
 #include "cowtest.h"
 
-#define MAPS_PATH	"/proc/cowstat_maps"
 #define NR_PAGE_COLS	9
 #define N		1000
 #define K		100
-#define STUDENT_UID	1000
 
 static const char *const page_cols[NR_PAGE_COLS] = {
 	"rss", "anon", "shared", "private", "cow", "zero", "file", "swap", "thp",
@@ -237,7 +235,7 @@ static enum ktap_result maps_visibility(const char **skip)
 	if (pid == 0) {
 		int bad = 0;
 
-		if (setgid(STUDENT_UID) || setuid(STUDENT_UID) || !read_maps(&m))
+		if (!become_student() || !read_maps(&m))
 			_exit(2);
 		for (i = 0; i < m.n; i++)
 			bad |= !check(m.rows[i].pid == getpid(), "uid %d sees a mapping of pid %d",

@@ -19,8 +19,6 @@
 
 #include "cowtest.h"
 
-#define MODULE_PATH	"/lib/modules/cowstat.ko"
-#define COWPROBE	"/bin/cowprobe"
 #define READERS		3
 #define CHURNERS	3
 #define CHURN_CYCLES	150

@@ -18,7 +18,6 @@
 #include "cowtest.h"
 
 #define PF_KTHREAD	0x00200000	/* include/linux/sched.h */
-#define STUDENT_UID	1000
 
 static bool read_table(struct cowstat_table *t)
 {
@@ -299,7 +298,7 @@ static enum ktap_result non_root_sees_own_processes(const char **skip)
 	if (reader == 0) {
 		int bad;
 
-		if (setgid(STUDENT_UID) || setuid(STUDENT_UID))
+		if (!become_student())
 			_exit(2);
 		if (!spawn(mine, 1, "t-student"))
 			_exit(3);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Usage: vm/boot.sh run|test|bench|plots|lessons|shell
+# Usage: vm/boot.sh run|test|stress|bench|plots|lessons|shell
 #
 # Boot the Debian kernel fetched by vm/kernel.sh with the initramfs from
 # vm/image.sh under QEMU: TCG unless ACCEL=kvm, serial console on ttyS0,
@@ -11,12 +11,17 @@
 #   run    console on this terminal; exit status is the guest's
 #   test   console to $BUILD/vm-test/console.log; the KTAP output and the
 #          guest's kernel log land in $BUILD/vm-test/result.log
+#   stress like test, for the stress test (make test-stress) in $BUILD/vm-stress
 #   bench  like test, but one vCPU under -icount shift=0: the guest's clock
 #          then counts guest instructions (1 ns each), the same from run to
 #          run, which is what the benchmarks measure
 #   plots  like bench, for the CSV that make plots charts
 #   lessons  like test, every cowprobe lesson as text (make lessons)
 #   shell  interactive (Ctrl-a x quits QEMU), no timeout
+#
+# VM_KERNEL boots another kernel image (make test-debug), VM_APPEND adds
+# to the kernel command line, VM_TCG_OPTS to -accel tcg (the stress mode
+# uses ",thread=single").
 #
 # Exits with the guest's status, or 125 if the guest never reported one
 # (crash, hang, timeout).
@@ -25,13 +30,14 @@ source "$(dirname "$0")/config.sh"
 
 mode=${1:-}
 case $mode in
-run|test|bench|plots|lessons|shell) ;;
+run|test|stress|bench|plots|lessons|shell) ;;
 -h|--help) sed -n '3,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
-*) die "usage: vm/boot.sh run|test|bench|plots|lessons|shell" ;;
+*) die "usage: vm/boot.sh run|test|stress|bench|plots|lessons|shell" ;;
 esac
 
 KVER=$(kver)
-kernel=$BUILD/kernel/$KVER/vmlinuz
+# VM_KERNEL: another kernel image (make test-debug's); VM_APPEND: more parameters.
+kernel=${VM_KERNEL:-$BUILD/kernel/$KVER/vmlinuz}
 image=$BUILD/initramfs.cpio.gz
 [ -f "$kernel" ] || die "no kernel at $kernel: run vm/kernel.sh"
 [ -f "$image" ] || die "no initramfs at $image: run vm/image.sh"
@@ -39,8 +45,17 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run
 
 smp=$VM_SMP
 mem=$VM_MEM
+if [ "$mode" = stress ] && [ -z "${VM_TCG_OPTS+set}" ]; then
+	# Multi-threaded TCG can leave a vCPU running a stale translation of
+	# code the kernel just patched (ftrace, kprobes: text_poke_bp), and
+	# both vCPUs hang: the kernel's own function tracer toggled on
+	# wp_page_copy under the stress test's churn does it without cowstat
+	# loaded.  The stress test patches that code on every load and unload,
+	# so its guest keeps 2 vCPUs but runs them in one TCG thread.
+	VM_TCG_OPTS=,thread=single
+fi
 case $ACCEL in
-tcg) accel=(-accel tcg) ;;
+tcg) accel=(-accel "tcg${VM_TCG_OPTS:-}") ;;
 kvm) accel=(-accel kvm -cpu host) ;;
 *) die "ACCEL must be tcg or kvm, not '$ACCEL'" ;;
 esac
@@ -58,10 +73,15 @@ mkdir -p "$out"
 
 qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp"
       -kernel "$kernel" -initrd "$image"
-      -append "console=ttyS0 quiet panic=-1 cowstat.mode=$mode"
+      -append "console=ttyS0 quiet panic=-1 cowstat.mode=$mode ${VM_APPEND:-}"
       -display none -no-reboot -monitor none)
 
-echo "boot: Debian kernel $(cat "$BUILD/kernel/$KVER/version"), ${accel[*]:1}, ${mem} MiB, $smp CPU(s)"
+if [ -n "${VM_KERNEL:-}" ]; then
+	what="kernel $VM_KERNEL"
+else
+	what="Debian kernel $(cat "$BUILD/kernel/$KVER/version")"
+fi
+echo "boot: $what, ${accel[*]:1}, ${mem} MiB, $smp CPU(s)"
 set +e
 case $mode in
 shell)
@@ -71,7 +91,7 @@ run)
 	timeout -s KILL "$VM_TIMEOUT" "${qemu[@]}" \
 		-serial stdio -serial "file:$out/result.log" </dev/null
 	;;
-test|bench|plots|lessons)
+test|stress|bench|plots|lessons)
 	timeout -s KILL "$VM_TIMEOUT" "${qemu[@]}" \
 		-serial "file:$out/console.log" -serial "file:$out/result.log" </dev/null
 	;;

@@ -4,7 +4,7 @@
 # Usage: vm/image.sh
 #
 # Pack the guest's initramfs: static BusyBox, /init, cowstat.ko, cowprobe
-# and the tests.  The archive is byte-reproducible: entries sorted, owner
+# and the tests (with the kernel's cow selftest if $BUILD/selftests/cow exists).  The archive is byte-reproducible: entries sorted, owner
 # 0:0, every mtime 0, no inode or device numbers (cpio --reproducible),
 # gzip -n.  Prints the image's path and sha256 last.
 set -euo pipefail
@@ -15,7 +15,7 @@ root=$BUILD/initramfs
 busybox=/bin/busybox
 
 for f in module/cowstat.ko userprobe/cowprobe tests/cowstat_test tests/cow_bench \
-	tests/scan_bench tests/stall_bench; do
+	tests/scan_bench tests/stall_bench tests/stress; do
 	[ -f "$TOP/$f" ] || die "$f is missing: run make first"
 done
 if ! dpkg-query -W -f='${Status}\n' busybox-static 2>/dev/null |
@@ -39,6 +39,12 @@ install -m 0755 "$TOP/tests/cow_bench" "$root/tests/cow_bench"
 install -m 0755 "$TOP/tests/scan_bench" "$root/tests/scan_bench"
 install -m 0755 "$TOP/tests/stall_bench" "$root/tests/stall_bench"
 install -m 0755 "$TOP/tests/bench-in-vm.sh" "$root/tests/bench-in-vm.sh"
+install -m 0755 "$TOP/tests/stress" "$root/tests/stress"
+install -m 0755 "$TOP/tests/stress-in-vm.sh" "$root/tests/stress-in-vm.sh"
+# The kernel's cow selftest, when tests/cow-selftest.sh built it (make test-stress).
+if [ -f "$BUILD/selftests/cow" ]; then
+	install -m 0755 "$BUILD/selftests/cow" "$root/tests/cow"
+fi
 printf 'root:x:0:0:root:/root:/bin/sh\nstudent:x:1000:1000:student:/tmp:/bin/sh\n' \
 	>"$root/etc/passwd"
 printf 'root:x:0:\nstudent:x:1000:\n' >"$root/etc/group"

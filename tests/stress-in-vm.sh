@@ -1,0 +1,193 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Inside the VM, as root, with cowstat.ko loaded (make test-stress, and the
+# second half of make test-debug): the stress test, as KTAP on stdout.
+#   STRESS_SECONDS   how long the churn runs (default 60)
+#   KMEMLEAK=1       end with a kmemleak scan (debug kernel)
+#   FAULTS=1         fail a share of the allocations of the churn's
+#                    processes (readers, forkers, the loader) with failslab
+#                    and fail_page_alloc, and check that rows say '-' rather
+#                    than lie when the module's own allocations fail
+#                    (debug kernel)
+# The exit status is 0 when every case passed.
+
+seconds=${STRESS_SECONDS:-60}
+module=/lib/modules/cowstat.ko
+failed=0 n=0
+
+result() {	# result OK NAME
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=1
+	fi
+}
+
+loaded() { [ -e /proc/cowstat ]; }
+
+# Unreclaimable slab, in KiB, once caches and RCU callbacks have settled;
+# /proc/slabinfo saved in FILE for slab_growth.
+slab_kib() {	# slab_kib FILE
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	# kfree_rcu() batches its frees for up to 5 s, and RCU is slow under TCG.
+	sleep 8
+	echo 3 >/proc/sys/vm/drop_caches
+	sleep 1
+	cp /proc/slabinfo "$1"
+	sed -n 's/^SUnreclaim: *\([0-9]*\) kB/\1/p' /proc/meminfo
+}
+
+# The caches that grew most from BEFORE to AFTER (slabinfo files), as diagnostics.
+slab_growth() {	# slab_growth BEFORE AFTER
+	awk 'FNR == NR { b[$1] = $2 * $4; next }
+	     $2 ~ /^[0-9]+$/ && $2 * $4 - b[$1] > 0 { printf "%d %s %d\n", $2 * $4 - b[$1], $1, $2 }' \
+		"$1" "$2" | sort -rn | head -n 5 |
+		while read -r bytes cache objs; do
+			echo "#   $cache: +$bytes bytes ($objs objects now)"
+		done
+}
+
+# Fault injection for the tasks marked make-it-fail (task-filter), at
+# PERCENT percent; 0 turns it off.
+inject() {	# inject PERCENT
+	for f in failslab fail_page_alloc; do
+		d=/sys/kernel/debug/$f
+		echo "$1" >$d/probability
+		echo 1 >$d/interval
+		echo -1 >$d/times
+		echo Y >$d/task-filter
+		echo 0 >$d/verbose
+		echo N >$d/ignore-gfp-wait
+	done
+	echo N >/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem
+}
+
+cases=5
+[ -x /tests/cow ] && cases=$((cases + 1))
+[ "${KMEMLEAK:-0}" = 1 ] && cases=$((cases + 1))
+[ "${FAULTS:-0}" = 1 ] && cases=$((cases + 1))
+if [ "${KMEMLEAK:-0}" = 1 ] || [ "${FAULTS:-0}" = 1 ]; then
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+fi
+echo "KTAP version 1"
+echo "1..$cases"
+cd /tmp || exit 1
+
+# The module's own kernel memory: loads and unloads alone, slab before and after.
+# The first rounds warm the kernel's caches up (kprobe and ftrace pools,
+# kernfs): measured from there.
+reload() {	# reload N: unload and load N times; fails at the first error
+	j=0
+	while [ $j -lt "$1" ]; do
+		rmmod cowstat && insmod $module || return 1
+		j=$((j + 1))
+	done
+}
+reload 20
+before=$(slab_kib /tmp/slab.0)
+reload 200
+status=$?
+after=$(slab_kib /tmp/slab.1)
+echo "# 200 unloads and loads: unreclaimable slab $before KiB before, $after KiB after"
+# One page of slack for per-CPU caches that grew by an object or two.
+[ "$after" -gt $((before + 4)) ] && status=1 && slab_growth /tmp/slab.0 /tmp/slab.1
+result $status reloads_leave_slab_where_it_was
+
+# Everything at once.
+before=$(slab_kib /tmp/slab.2)
+if [ "${FAULTS:-0}" = 1 ]; then
+	inject 10
+	echo "# fault injection: 10% of the churn's slab and page allocations fail"
+	STRESS_FAULTS=1 /tests/stress churn "$seconds"
+	status=$?
+	loaded || insmod $module
+	result $status churn_readers_and_reloads_under_faults_for_${seconds}s
+	/tests/stress witness
+	result $? rows_say_unknown_rather_than_lie_under_faults
+	inject 0
+else
+	/tests/stress churn "$seconds"
+	status=$?
+	loaded || insmod $module
+	result $status churn_readers_and_reloads_for_${seconds}s
+fi
+
+after=$(slab_kib /tmp/slab.3)
+echo "# after the churn: unreclaimable slab $before KiB before, $after KiB after"
+# Page tables, task structs and the like of the churn's processes are gone:
+# anything the module kept would show here.  Slack: 1% for the kernel's caches.
+status=0
+[ "$after" -gt $((before + before / 100)) ] && status=1 && slab_growth /tmp/slab.2 /tmp/slab.3
+result $status churn_leaves_slab_where_it_was
+
+# Quiescent processes: the lessons check their own numbers and exit 1 on a mismatch.
+status=0
+for lesson in split zero thp shared; do
+	/bin/cowprobe --no-map "$lesson" >/tmp/lesson.out 2>&1 || {
+		status=1
+		sed 's/^/# /' /tmp/lesson.out | tail -n 20
+	}
+done
+result $status counts_exact_after_churn
+
+# Nothing the readers saw tells a kernel address or a page frame number.
+status=0
+if grep -qE '\b(ffff[0-9a-f]{12}|[0-9a-f]{16})\b' /proc/cowstat /proc/cowstat_maps \
+	/sys/kernel/cowstat/*; then
+	status=1
+	echo "# a kernel address-like number in the module's files"
+fi
+result $status no_kernel_pointers_shown
+
+# The kernel's own COW selftest: the same results with the module loaded
+# (and read all the time) as without it.
+if [ -x /tests/cow ]; then
+	/tests/stress readers >/tmp/readers.out 2>&1 &
+	readers=$!
+	/tests/cow >/tmp/cow.with 2>&1
+	kill -TERM $readers
+	wait $readers
+	readers_status=$?
+	sed 's/^/# with readers: /' /tmp/readers.out
+	rmmod cowstat
+	/tests/cow >/tmp/cow.without 2>&1
+	insmod $module
+	status=0
+	for f in with without; do
+		# The verdicts only, without the test numbers.
+		grep -E '^(ok|not ok) ' /tmp/cow.$f | sed 's/ [0-9]* / /' >/tmp/cow.$f.v
+		echo "# $f the module: $(grep -c '# SKIP' /tmp/cow.$f.v) skipped," \
+			"$(grep -v '# SKIP' /tmp/cow.$f.v | grep -c '^ok') passed," \
+			"$(grep -c '^not ok' /tmp/cow.$f.v) failed"
+		[ -s /tmp/cow.$f.v ] || { status=1; echo "# cow printed no verdicts $f the module"; }
+	done
+	if ! cmp -s /tmp/cow.with.v /tmp/cow.without.v; then
+		status=1
+		diff /tmp/cow.with.v /tmp/cow.without.v | head -n 20 | sed 's/^/# /'
+	fi
+	[ "$readers_status" -eq 0 ] || status=1
+	result $status cow_selftest_same_with_and_without_module
+fi
+
+if [ "${KMEMLEAK:-0}" = 1 ]; then
+	rmmod cowstat
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 5
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/tmp/leaks
+	echo "# kmemleak: $(grep -c '^unreferenced object' /tmp/leaks) unreferenced objects in all"
+	status=0
+	if grep -q cowstat /tmp/leaks; then
+		status=1
+		grep -B12 cowstat /tmp/leaks | head -n 40 | sed 's/^/# /'
+	fi
+	insmod $module
+	result $status kmemleak_finds_nothing_of_cowstat
+fi
+
+echo "# Totals: $( [ $failed -eq 0 ] && echo all passed || echo some failed)"
+exit $failed

@@ -21,19 +21,7 @@ else
 fi
 tarball=/usr/src/linux-source-6.1.tar.xz
 
-missing=()
-command -v sparse >/dev/null || missing+=(sparse)
-command -v cppcheck >/dev/null || missing+=(cppcheck)
-[ -f "$tarball" ] || missing+=(linux-source-6.1)
-for kdir in "${kdirs[@]}"; do
-	[ -d "$kdir" ] || missing+=("${kdir#/usr/src/}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	cmd="apt-get install -y --no-install-recommends ${missing[*]}"
-	[ "$(id -u)" -eq 0 ] || die "missing tools; run: sudo $cmd"
-	echo "check: $cmd"
-	DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
-fi
+install_missing sparse cppcheck linux-source-6.1 "${kdirs[@]#/usr/src/}"
 
 failed=0
 step() { printf '== %s\n' "$*"; }

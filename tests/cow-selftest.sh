@@ -13,12 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/../vm/config.sh"
 
 tarball=/usr/src/linux-source-6.12.tar.xz
-if [ ! -f "$tarball" ]; then
-	cmd="apt-get install -y --no-install-recommends linux-source-6.12"
-	[ "$(id -u)" -eq 0 ] || die "missing linux-source-6.12; run: sudo $cmd"
-	echo "cow-selftest: $cmd"
-	DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
-fi
+install_missing linux-source-6.12
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 cache=${COWSTAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cowstat}/linux-source-$srcver
 out=$BUILD/selftests/cow

@@ -11,24 +11,33 @@
 #   3. the stress test again with failslab and fail_page_alloc failing 10%
 #      of the allocations of its processes, then kmemleak again.
 # Each prints its own "N passed, N failed"; a final line sums them up.
-# The debug kernel is built once (20-30 minutes) and cached outside the
-# repository; the module is rebuilt for the stock kernel at the end, so
-# that make test and make run keep working.
+# The debug kernel is built once (20-40 minutes) and cached outside the
+# repository; the module for it is built in $BUILD/debug, so module/ keeps
+# the stock kernel's for make test and make run.
 set -uo pipefail
+# KASAN's shadow memory and lockdep need room and time (set before config.sh).
+export VM_MEM=${VM_MEM:-2048}
+export VM_TIMEOUT=${VM_TIMEOUT:-3600}
 source "$(dirname "$0")/../vm/config.sh"
 cd "$TOP"
+# Its own image and logs, beside make test's and make test-stress's.
+export BUILD=$BUILD/debug
 
 "$TOP/vm/debug-kernel.sh" || exit 1
 dir=$("$TOP/vm/debug-kernel.sh" --print-dir)
 
-# KASAN's shadow memory and lockdep need room and time, and the
-# stress test's reloads need one TCG thread (see tests/stress-in-vm.sh).
 export VM_KERNEL=$dir/build/arch/x86/boot/bzImage
-export VM_MEM=${VM_MEM:-2048}
-export VM_TIMEOUT=${VM_TIMEOUT:-3600}
 seconds=${STRESS_SECONDS:-60}
 
-make -s KDIR="$dir/build" module all || exit 1
+# The module for the debug kernel, built from a copy of the tracked
+# sources so that module/ keeps the stock kernel's.
+src=$BUILD/module-src
+rm -rf "$src"
+mkdir -p "$src"
+git ls-files -z Kbuild module | xargs -0 cp --parents -t "$src"
+make -s -C "$dir/build" M="$src" modules || exit 1
+export COWSTAT_KO=$src/module/cowstat.ko
+make -s all || exit 1
 "$TOP/tests/cow-selftest.sh" || exit 1
 "$TOP/vm/image.sh" >/dev/null || exit 1
 
@@ -50,7 +59,5 @@ run "the stress test on the debug kernel, then kmemleak" stress \
 FAULTS=1 run "the stress test under fault injection, then kmemleak" stress \
 	"cowstat.seconds=$seconds cowstat.kmemleak=1 cowstat.faults=1"
 
-# Back to the stock kernel's module for make test and make run.
-make -s module >/dev/null
 echo "test-debug: $total_passed passed, $total_failed failed"
 exit "$failed"

@@ -17,17 +17,7 @@ cd "$TOP"
 [ $# -gt 0 ] || die "usage: tests/dkms.sh RELEASE..."
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
-missing=()
-command -v dkms >/dev/null || missing+=(dkms)
-for rel in "$@"; do
-	[ -d "/usr/src/linux-headers-$rel" ] || missing+=("linux-headers-$rel")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	cmd="apt-get install -y --no-install-recommends ${missing[*]}"
-	[ "$(id -u)" -eq 0 ] || die "missing packages; run: sudo $cmd"
-	echo "dkms: $cmd"
-	DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
-fi
+install_missing dkms "${@/#/linux-headers-}"
 
 top=$BUILD/dkms
 rm -rf "$top"

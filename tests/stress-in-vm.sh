@@ -16,9 +16,16 @@ seconds=${STRESS_SECONDS:-60}
 module=/lib/modules/cowstat.ko
 failed=0 n=0
 
+# KASAN keeps freed objects in quarantine (megabytes of slab): there the
+# slab cases only report, and kmemleak is what finds leaks.
+kasan=0
+dmesg | grep -q 'KernelAddressSanitizer initialized' && kasan=1
+
 result() {	# result OK NAME
 	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
+	if [ "$kasan" = 1 ] && [ "${2#*slab}" != "$2" ]; then
+		echo "ok $n $2 # SKIP KASAN's quarantine holds freed objects"
+	elif [ "$1" -eq 0 ]; then
 		echo "ok $n $2"
 	else
 		echo "not ok $n $2"
@@ -27,6 +34,8 @@ result() {	# result OK NAME
 }
 
 loaded() { [ -e /proc/cowstat ]; }
+
+nprocs() { ls -d /proc/[0-9]* | wc -l; }
 
 # Unreclaimable slab, in KiB, once caches and RCU callbacks have settled;
 # /proc/slabinfo saved in FILE for slab_growth.
@@ -93,11 +102,21 @@ reload 200
 status=$?
 after=$(slab_kib /tmp/slab.1)
 echo "# 200 unloads and loads: unreclaimable slab $before KiB before, $after KiB after"
-# One page of slack for per-CPU caches that grew by an object or two.
-[ "$after" -gt $((before + 4)) ] && status=1 && slab_growth /tmp/slab.0 /tmp/slab.1
+# The kernel's own caches (kfree_rcu batches, per-CPU slabs) move it by
+# tens of KiB either way from one measurement to the next: 1% of slack.
+# A leak of 350 bytes per load would show; kmemleak (make test-debug)
+# sees any.
+[ "$after" -gt $((before + before / 100)) ] && status=1 && slab_growth /tmp/slab.0 /tmp/slab.1
 result $status reloads_leave_slab_where_it_was
 
-# Everything at once.
+# Everything at once.  A first, shorter round grows the kernel's own caches
+# (task structs, files, dentries, SLUB's partial slabs) to the size this
+# workload keeps them at: the slab is measured around the second.
+/tests/stress churn 15 >/tmp/warmup.out 2>&1
+warm=$?
+sed 's/^/# warm-up: /' /tmp/warmup.out
+loaded || insmod $module
+procs=$(nprocs)
 before=$(slab_kib /tmp/slab.2)
 if [ "${FAULTS:-0}" = 1 ]; then
 	inject 10
@@ -105,7 +124,7 @@ if [ "${FAULTS:-0}" = 1 ]; then
 	STRESS_FAULTS=1 /tests/stress churn "$seconds"
 	status=$?
 	loaded || insmod $module
-	result $status churn_readers_and_reloads_under_faults_for_${seconds}s
+	result $((status || warm)) churn_readers_and_reloads_under_faults_for_${seconds}s
 	/tests/stress witness
 	result $? rows_say_unknown_rather_than_lie_under_faults
 	inject 0
@@ -113,11 +132,19 @@ else
 	/tests/stress churn "$seconds"
 	status=$?
 	loaded || insmod $module
-	result $status churn_readers_and_reloads_for_${seconds}s
+	result $((status || warm)) churn_readers_and_reloads_for_${seconds}s
 fi
 
+# The churn's last processes are reaped by now; their task structs go after an RCU grace period.
+i=0
+while [ "$(nprocs)" -gt "$procs" ] && [ $i -lt 30 ]; do
+	sleep 1
+	i=$((i + 1))
+done
 after=$(slab_kib /tmp/slab.3)
-echo "# after the churn: unreclaimable slab $before KiB before, $after KiB after"
+echo "# after the churn: unreclaimable slab $before KiB before, $after KiB after;" \
+	"$procs processes before, $(nprocs) after"
+[ "$(nprocs)" -gt "$procs" ] && ps | sed 's/^/#   /'
 # Page tables, task structs and the like of the churn's processes are gone:
 # anything the module kept would show here.  Slack: 1% for the kernel's caches.
 status=0

@@ -99,6 +99,7 @@ static void read_once(struct tally *t, unsigned int *seed)
 	size_t size = sizes[rnd(seed, 5)];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	const char *op = "read";
+	int rewound = 0;
 	ssize_t n;
 
 	if (fd < 0) {
@@ -113,12 +114,14 @@ static void read_once(struct tally *t, unsigned int *seed)
 		}
 		return;
 	}
-	for (;;) {
+	while (!stop) {
 		switch (rnd(seed, 64)) {
 		case 0:
 			usleep(2000);	/* hold it open, mid-table */
 			break;
-		case 1:
+		case 1:	/* once a pass: with 1-byte reads it would never end */
+			if (rewound++)
+				break;
 			op = "lseek";
 			if (lseek(fd, 0, SEEK_SET) < 0)
 				goto fail;
@@ -141,6 +144,9 @@ static void read_once(struct tally *t, unsigned int *seed)
 	close(fd);
 	return;
 fail:
+	/* proc's lseek says EINVAL where read says EIO: the entry was removed. */
+	if (!strcmp(op, "lseek") && errno == EINVAL && read(fd, buf, 1) < 0 && errno == EIO)
+		errno = EIO;
 	if (errno == EIO) {
 		t->vanished++;	/* the module went away while this file was open */
 	} else if (faults && errno == ENOMEM) {

@@ -83,8 +83,10 @@ static enum ktap_result fuzzed_writes_refused(const char **skip)
 	pid_t pid;
 
 	(void)skip;
-	if (!check(buf != NULL, "malloc"))
+	if (!buf) {
+		check(false, "malloc");
 		return KTAP_FAIL;
+	}
 	for (i = 0; i < FUZZ_WRITES; i++) {
 		len = fuzz_one(buf, &seed);
 		err = write_cmd(buf, len);
@@ -180,9 +182,9 @@ enum read_way { CHUNKS, PREAD, SEEK_SET_READ, SEEK_CUR_READ };
 static bool same_one_way(const char *path, enum read_way way, size_t arg, unsigned int *seed,
 			 char *ref, char *again, char *buf, size_t size)
 {
-	ssize_t len, n = -1;
+	ssize_t len, n;
 	unsigned int tries;
-	size_t want = 0;
+	size_t want;
 	off_t off = 0;
 	int fd;
 
@@ -250,8 +252,12 @@ static enum ktap_result reads_any_way_same_text(const char **skip)
 	char *ref = malloc(size), *again = malloc(size), *buf = malloc(size);
 
 	(void)skip;
-	if (!check(ref && again && buf, "malloc"))
+	if (!check(ref && again && buf, "malloc")) {
+		free(ref);
+		free(again);
+		free(buf);
 		return KTAP_FAIL;
+	}
 	/* Touched first, so that reading into them moves no count of this process. */
 	memset(ref, 0, size);
 	memset(again, 0, size);

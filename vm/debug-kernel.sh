@@ -23,12 +23,8 @@ source "$(dirname "$0")/config.sh"
 tarball=/usr/src/linux-source-6.1.tar.xz
 fragment=$TOP/vm/debug.config
 
-if [ ! -f "$tarball" ]; then
-	cmd="apt-get install -y --no-install-recommends linux-source-6.1"
-	[ "$(id -u)" -eq 0 ] || die "missing linux-source-6.1; run: sudo $cmd"
-	echo "debug-kernel: $cmd"
-	DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
-fi
+# The source, and what a kernel build needs beyond the module's build-essential.
+install_missing linux-source-6.1 bc bison flex libelf-dev libssl-dev
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 key=$( { echo "$srcver"; cat "$fragment"; } | sha256sum | cut -c1-12)
 cache=${COWSTAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cowstat}
@@ -41,18 +37,6 @@ fi
 if [ -f "$dir/done" ]; then
 	echo "debug kernel: $dir (cached)"
 	exit 0
-fi
-
-# What a kernel build needs beyond the module's build-essential.
-missing=()
-for pkg in bc bison flex libelf-dev libssl-dev; do
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	cmd="apt-get install -y --no-install-recommends ${missing[*]}"
-	[ "$(id -u)" -eq 0 ] || die "missing packages; run: sudo $cmd"
-	echo "debug-kernel: $cmd"
-	DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
 fi
 
 echo "debug kernel: building Linux $srcver with vm/debug.config into $dir (20-30 minutes)"

@@ -25,25 +25,5 @@ if apt_lists_empty || ! KVER=$(kver 2>/dev/null); then
 fi
 KVER=$(kver)
 
-missing=()
-need() {	# need PACKAGE: add it unless dpkg says it is installed
-	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed' ||
-		missing+=("$1")
-}
-need gcc
-need make
-need libc6-dev
-need cpio
-need busybox-static	# /init and the shell in the guest need a static one
-need qemu-system-x86
-need "linux-headers-$KVER"
-
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
-fi
-cmd="apt-get install -y --no-install-recommends ${missing[*]}"
-if [ "$(id -u)" -ne 0 ]; then
-	die "missing packages; run: sudo $cmd"
-fi
-echo "deps: $cmd"
-DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
+# The VM needs a static BusyBox for /init and the guest's shell.
+install_missing gcc make libc6-dev cpio busybox-static qemu-system-x86 "linux-headers-$KVER"

@@ -14,7 +14,10 @@ image=$BUILD/initramfs.cpio.gz
 root=$BUILD/initramfs
 busybox=/bin/busybox
 
-for f in module/cowstat.ko userprobe/cowprobe tests/cowstat_test tests/cow_bench \
+# COWSTAT_KO: a module built elsewhere (make test-debug's, for its kernel).
+module=${COWSTAT_KO:-$TOP/module/cowstat.ko}
+[ -f "$module" ] || die "$module is missing: run make first"
+for f in userprobe/cowprobe tests/cowstat_test tests/cow_bench \
 	tests/scan_bench tests/stall_bench tests/stress; do
 	[ -f "$TOP/$f" ] || die "$f is missing: run make first"
 done
@@ -31,7 +34,7 @@ for applet in $("$busybox" --list-full); do
 done
 install -m 0755 "$TOP/vm/init" "$root/init"
 install -m 0644 "$TOP/vm/banner" "$root/etc/banner"
-install -m 0644 "$TOP/module/cowstat.ko" "$root/lib/modules/cowstat.ko"
+install -m 0644 "$module" "$root/lib/modules/cowstat.ko"
 install -m 0755 "$TOP/userprobe/cowprobe" "$root/bin/cowprobe"
 install -m 0755 "$TOP/tests/cowstat_test" "$root/tests/cowstat_test"
 install -m 0755 "$TOP/tests/run-in-vm.sh" "$root/tests/run-in-vm.sh"

@@ -317,9 +317,10 @@ static int run(const char *cmd)
 
 /*
  * Unload and load the module over and over, with its parameters varied.
- * STRESS_EVENTS=0 or 1 fixes events=; STRESS_LOADER=ftrace turns the
- * kernel's own function tracer on wp_page_copy on and off instead (to
- * tell the module's trouble from the kernel's).
+ * STRESS_EVENTS=0 or 1 fixes events=; STRESS_LOADER=none leaves the
+ * module alone; STRESS_LOADER=ftrace turns the kernel's own function
+ * tracer on wp_page_copy on and off instead (to tell the module's trouble
+ * from the kernel's).
  */
 static void loader(struct tally *t, unsigned int seed)
 {
@@ -327,6 +328,8 @@ static void loader(struct tally *t, unsigned int seed)
 	const char *how = getenv("STRESS_LOADER");
 	char cmd[128];
 
+	if (how && !strcmp(how, "none"))
+		return;
 	if (how && !strcmp(how, "ftrace")) {
 		run("mount -t tracefs none /sys/kernel/tracing 2>/dev/null; "
 		    "echo wp_page_copy > /sys/kernel/tracing/set_ftrace_filter");

@@ -58,11 +58,12 @@ fi
 host_check "$done_ok" "guest finished and reported every planned case" "${why[@]}"
 
 # With FAULTS=1 (make test-debug's fault injection) the kernel reports the
-# allocations it was told to fail ("page allocation failure", with a call
-# trace): those reports are expected and dropped, up to their </TASK>.
+# allocations it was told to fail ("page allocation failure", "vmalloc
+# error", with a call trace): those reports are expected and dropped, up to
+# their </TASK>.
 expected_reports() {
 	if [ "${FAULTS:-0}" = 1 ]; then
-		awk '/page allocation failure:/ { skip = 1 } !skip { print } /<\/TASK>/ { skip = 0 }'
+		awk '/page allocation failure:|vmalloc error:/ { skip = 1 } !skip { print } /<\/TASK>/ { skip = 0 }'
 	else
 		cat
 	fi

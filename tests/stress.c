@@ -55,7 +55,7 @@ static const char *const files[] = { "/proc/cowstat", "/proc/cowstat_maps" };
 struct tally {
 	long reads, vanished, errors, refused;	/* readers */
 	long forks, execs, threads, ops;	/* churners */
-	long loads, unloads, load_errors, loads_failed;	/* the loader */
+	long loads, unloads, load_errors;	/* the loader */
 };
 
 static bool faults;	/* STRESS_FAULTS=1 */
@@ -350,29 +350,15 @@ static void loader(struct tally *t, unsigned int seed)
 	while (!stop) {
 		usleep(rnd(&seed, 50000));
 		run("rmmod cowstat");
-		if (faults && module_loaded()) {
-			/* Refused for an injected failure: unload it without. */
-			make_it_fail(false);
-			run("rmmod cowstat");
-		}
 		if (module_loaded()) {
 			t->load_errors++;
 			break;
 		}
 		t->unloads++;
-		if (faults)
-			make_it_fail(true);
 		usleep(rnd(&seed, 20000));
 		snprintf(cmd, sizeof(cmd), "insmod " MODULE_PATH " events=%u yield=%u",
 			 events ? *events == '1' : rnd(&seed, 4) != 0, rnd(&seed, 2));
 		run(cmd);
-		if (faults && !module_loaded()) {
-			/* Refused for an injected failure: load it without. */
-			t->loads_failed++;
-			make_it_fail(false);
-			run(cmd);
-			make_it_fail(true);
-		}
 		if (!module_loaded()) {
 			t->load_errors++;
 			break;
@@ -568,7 +554,6 @@ int main(int argc, char **argv)
 		sum.vanished += t->vanished;
 		sum.errors += t->errors;
 		sum.refused += t->refused;
-		sum.loads_failed += t->loads_failed;
 		sum.forks += t->forks;
 		sum.execs += t->execs;
 		sum.threads += t->threads;
@@ -580,8 +565,7 @@ int main(int argc, char **argv)
 	printf("# reads %ld, vanished %ld, reader errors %ld\n", sum.reads, sum.vanished,
 	       sum.errors);
 	if (faults)
-		printf("# under fault injection: %ld reads refused with ENOMEM, %ld loads failed\n",
-		       sum.refused, sum.loads_failed);
+		printf("# under fault injection: %ld reads refused with ENOMEM\n", sum.refused);
 	if (churn)
 		printf("# forks %ld (execs %ld), threads %ld, memory operations %ld, unloads %ld, loads %ld, load errors %ld\n",
 		       sum.forks, sum.execs, sum.threads, sum.ops, sum.unloads, sum.loads,

@@ -18,15 +18,22 @@ DESTDIR ?=
 KRELEASE = $(shell tr '\0' '\n' <module/cowstat.ko 2>/dev/null | sed -n 's/^vermagic=\([^ ]*\).*/\1/p')
 
 CC = gcc
-CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror
+# -ffile-prefix-map: the same binaries wherever the repository is checked out.
+CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror -ffile-prefix-map=$(CURDIR)=.
 LDFLAGS = -static -pthread
+# The same map for cowstat.mod.o, which the top-level Kbuild's flags do not
+# reach (the module's other objects get it there, for any make -C KDIR M=).
+module/cowstat.ko: export KCFLAGS += -ffile-prefix-map=$(CURDIR)/=
 
 PROBE_SRCS := $(wildcard userprobe/*.c)
-# One-file programs for the guest: the benchmarks and the stress test.
-GUEST_TOOL_SRCS := tests/cow_bench.c tests/scan_bench.c tests/stall_bench.c tests/stress.c
+# One-file programs for the guest: the benchmarks, the stress test and the
+# setuid-root helper of the visibility tests.
+GUEST_TOOL_SRCS := tests/cow_bench.c tests/scan_bench.c tests/stall_bench.c tests/stress.c \
+	tests/suid_wait.c
 TEST_SRCS := $(filter-out $(GUEST_TOOL_SRCS),$(wildcard tests/*.c)) \
-	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c
-MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild module/Kbuild
+	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c \
+	userprobe/puppet_faults.c
+MODULE_SRCS := $(wildcard module/*.c module/*.h module/conftest/*.c) Kbuild module/Kbuild
 
 .PHONY: FORCE all module deps kernel image run shell test test-stress test-debug bench plots lessons check dkms-check install uninstall clean distclean
 all: module userprobe/cowprobe tests/cowstat_test $(GUEST_TOOL_SRCS:.c=)

@@ -9,22 +9,34 @@
 #define COWSTAT_H
 
 #include <linux/mm_types.h>
-#include <linux/uidgid.h>
 
 /*
- * One process's page counts, filled by cowstat_walk_mm().
+ * One process's (or one mapping's) page counts, filled by the walk.
  *
- * rss     = anon + file: every mapped page except the zero page, as Rss in
- *           /proc/PID/smaps_rollup
- * anon    = shared + private: anonymous pages (PageAnon), wherever mapped
- * shared  anonymous pages whose map count is above one (page_mapcount() of
- *         the subpage, as smaps_account() takes it)
- * private anonymous pages mapped by this process alone
- * cow     shared pages in private writable mappings: a write copies them
- * zero    mappings of the zero page, the huge zero page counting as 512
- * file    page-cache and shmem pages (MAP_SHARED anonymous memory is shmem)
- * swap    swap entries in the page tables
- * thp     anonymous pages mapped by huge PMDs
+ * rss      = anon + file: every mapped page except the zero page, as Rss in
+ *            /proc/PID/smaps_rollup
+ * anon     = shared + private: anonymous pages (PageAnon), wherever mapped
+ * shared   anonymous pages whose map count is above one (the map count of
+ *          the subpage, as smaps_account() takes it)
+ * private  anonymous pages mapped by this process alone
+ *
+ * Two predictions that overlap the partition above: for each page of a
+ * private writable mapping, what its next write does, decided as
+ * do_wp_page() and do_huge_pmd_wp_page() of the running kernel decide it
+ * (cowstat_write_fault() in cowstat_walk.c).  A page in neither is written
+ * without a fault (its entry is writable already) or is not predicted.
+ *
+ * cow      the write faults and copies the page: a shared anonymous page,
+ *          a KSM page, a page of a large folio the kernel will not reuse,
+ *          the zero page, a page-cache page mapped privately
+ * reusable the write faults and the kernel reuses the page in place: a
+ *          write-protected anonymous page that is exclusive to this process
+ *          (or that the kernel finds to be so)
+ *
+ * zero     mappings of the zero page, the huge zero page counting as 512
+ * file     page-cache and shmem pages (MAP_SHARED anonymous memory is shmem)
+ * swap     swap entries in the page tables
+ * thp      anonymous pages mapped by huge PMDs
  */
 struct cowstat_counts {
 	unsigned long rss;
@@ -32,15 +44,17 @@ struct cowstat_counts {
 	unsigned long shared;
 	unsigned long private;
 	unsigned long cow;
+	unsigned long reusable;
 	unsigned long zero;
 	unsigned long file;
 	unsigned long swap;
 	unsigned long thp;
 };
 
-int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c);
 extern bool cowstat_yield;	/* drop a contended mmap lock (module parameter) */
-int cowstat_walk_vma(struct vm_area_struct *vma, struct cowstat_counts *c);
+int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c);
+int cowstat_walk_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+		       struct cowstat_counts *c);
 
 /* Events since load, per process and in total: cowstat_events.c. */
 enum cowstat_event {
@@ -54,22 +68,37 @@ int cowstat_events_init(bool enable);
 void cowstat_events_exit(void);
 bool cowstat_events_on(void);
 bool cowstat_event_available(enum cowstat_event event);
+void cowstat_event_add(enum cowstat_event event, struct mm_struct *mm);
 bool cowstat_events_of(pid_t tgid, long *count);
 void cowstat_events_totals(long *count);
 long cowstat_events_tracked(void);
 long cowstat_events_lost(void);
+long cowstat_events_missed(void);
+void cowstat_events_check(void);
 void cowstat_events_reset(void);
+
+/*
+ * The probes on the fault paths that find copies and reuses:
+ * cowstat_faults.c.  Attach returns the events they can count, as
+ * BIT(COWSTAT_COPIES) | BIT(COWSTAT_REUSES), or 0.
+ */
+unsigned long cowstat_faults_attach(void);
+void cowstat_faults_detach(void);
+long cowstat_faults_missed(void);
+bool cowstat_faults_reuses_seen(void);
 
 /* /proc/cowstat and /proc/cowstat_maps: cowstat_proc.c, cowstat_maps.c. */
 struct seq_file;
 struct task_struct;
 
-/* What the opener of a file may see; fixed at open, as /proc does. */
+/*
+ * Who reads a file, fixed at open as for /proc/PID/maps: the opener's
+ * credentials (file->f_cred) and memory.
+ */
 struct cowstat_reader {
 	struct pid_namespace *ns;
-	kuid_t euid;
-	bool sees_all;		/* CAP_SYS_ADMIN in the initial user namespace */
-	struct pid *opener;	/* the opener's thread group: it always sees itself */
+	struct file *file;
+	struct mm_struct *self;	/* the opener's mm at open (mmgrab()), or NULL */
 };
 
 void cowstat_reader_init(struct cowstat_reader *r, struct inode *inode,
@@ -79,7 +108,9 @@ struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
 				      pid_t *tgid);
 struct mm_struct *cowstat_get_group_mm(const struct cowstat_reader *r,
 				       struct task_struct *leader);
+void cowstat_show_page_header(struct seq_file *m);
 void cowstat_show_counts(struct seq_file *m, const struct cowstat_counts *c);
+void cowstat_put_num(struct seq_file *m, unsigned long v, unsigned int width);
 
 int cowstat_proc_init(void);
 void cowstat_proc_exit(void);

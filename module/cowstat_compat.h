@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Where the kernels cowstat builds for differ, one small helper each.  The
- * COWSTAT_HAVE_* flags come from feature tests on the headers in
- * module/Kbuild, not from version numbers.
+ * COWSTAT_HAVE_* flags come from compile tests against the kernel's
+ * headers (module/Kbuild, module/conftest/), not from version numbers.
  */
 #ifndef COWSTAT_COMPAT_H
 #define COWSTAT_COMPAT_H
 
-#include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/userfaultfd_k.h>
@@ -24,6 +23,23 @@ static inline int cowstat_folio_pmd_maps(struct folio *folio)
 	return folio_entire_mapcount(folio) - !!PageDoubleMap(&folio->page);
 #else
 	return folio_entire_mapcount(folio);
+#endif
+}
+
+/*
+ * Does do_wp_page() refuse to reuse any page of a large folio that is not
+ * exclusive?  Since 6.9 ("mm: prohibit the last subpage from reusing the
+ * entire large folio") it does; 6.1 reused one when its reference count
+ * said that nothing else mapped the folio.  No header says which: the
+ * nearest mark is folio_large_mapcount() (6.10), so a 6.9 kernel is
+ * predicted as 6.1 is.
+ */
+static inline bool cowstat_large_never_reused(struct folio *folio)
+{
+#ifdef COWSTAT_HAVE_LARGE_MAPCOUNT
+	return folio_test_large(folio);
+#else
+	return false;
 #endif
 }
 
@@ -45,7 +61,7 @@ static inline pmd_t cowstat_pmd_read(pmd_t *pmd)
  * is inline: read the PMD under RCU, lock, check that the PMD is the one
  * read.  NULL: no table there any more.
  */
-#ifndef COWSTAT_PTE_MAP_OUT_OF_LINE
+#ifndef COWSTAT_HAVE_PTE_MAP_OUT_OF_LINE
 #define COWSTAT_PTE_MAP_CAN_FAIL	false
 
 static inline pte_t *cowstat_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
@@ -102,35 +118,11 @@ static inline void cowstat_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
 }
 #endif
 
-/* The first argument of a function hooked by an ftrace_ops (x86-64). */
-static inline unsigned long cowstat_ftrace_arg0(struct ftrace_regs *fregs)
-{
-#ifdef COWSTAT_HAVE_ARCH_FTRACE_REGS
-	return arch_ftrace_regs(fregs)->regs.di;
-#else
-	return fregs->regs.di;
-#endif
-}
-
 /*
- * Did do_huge_pmd_wp_page() reuse the huge page for a write?  6.1 says so
- * with VM_FAULT_WRITE; later kernels return 0 (and VM_FAULT_FALLBACK when
- * they split instead).
- */
-static inline bool cowstat_huge_reused(vm_fault_t ret, bool unshare)
-{
-#ifdef COWSTAT_HAVE_VM_FAULT_WRITE
-	return ret & VM_FAULT_WRITE;
-#else
-	return !unshare && !(ret & (VM_FAULT_FALLBACK | VM_FAULT_ERROR));
-#endif
-}
-
-/*
- * Does do_wp_page() hand this write fault to userfaultfd instead of
- * copying or reusing?  It does when the PTE is write-protected by uffd,
- * unless the context asked for UFFD_FEATURE_WP_ASYNC (6.7 on), which
- * clears the bit and goes on; its context is visible from 6.8 on.
+ * Does a write fault on this write-protected PTE go to userfaultfd
+ * instead of copying or reusing?  It does when the PTE is write-protected
+ * by uffd, unless the context asked for UFFD_FEATURE_WP_ASYNC (6.7 on),
+ * which clears the bit and goes on; its context is visible from 6.8 on.
  */
 static inline bool cowstat_uffd_wp_to_user(struct vm_area_struct *vma, pte_t pte)
 {
@@ -142,5 +134,17 @@ static inline bool cowstat_uffd_wp_to_user(struct vm_area_struct *vma, pte_t pte
 	return true;
 #endif
 }
+
+/*
+ * The function that installs a new anonymous page, where the copy of a
+ * write fault becomes the page the process maps: page_add_new_anon_rmap()
+ * on 6.1, folio_add_new_anon_rmap() since 6.3.  (vma, address) are its
+ * second and third arguments in both.
+ */
+#ifdef COWSTAT_HAVE_FOLIO_ADD_NEW_ANON_RMAP
+#define COWSTAT_NEW_ANON_RMAP	"folio_add_new_anon_rmap"
+#else
+#define COWSTAT_NEW_ANON_RMAP	"page_add_new_anon_rmap"
+#endif
 
 #endif /* COWSTAT_COMPAT_H */

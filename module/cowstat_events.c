@@ -1,55 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Event counts: the COW copies and reuses each process's write faults
- * caused, and the processes it forked, since the module was loaded.
+ * caused (found by the probes of cowstat_faults.c), and the processes it
+ * forked, since the module was loaded or reset.
  *
- * Where the counts come from, on 6.1 (mm/memory.c, mm/huge_memory.c):
- *
- *  copies  do_wp_page() calls wp_page_copy() when a write fault must copy:
- *          a shared anonymous page, a private file page already mapped, or
- *          the zero page (whose "copy" is a fresh zeroed page).  Each call
- *          for a write (not FAULT_FLAG_UNSHARE, which GUP uses) allocates
- *          and copies one page: the count is the calls, as delay
- *          accounting's wpcopy_count counts them.  A first write to a file
- *          page not mapped yet copies it in do_cow_fault() instead, which is
- *          inlined; its finish_fault() call is counted.  A copy is counted
- *          and then dropped when two threads fault on one page at once, and
- *          counted twice when the fault failed for want of memory and was
- *          retried.  hugetlb pages are not counted.
- *          Where wp_page_copy() is inlined (Debian's 6.12), there is no
- *          function to hook that only a copy calls.  do_wp_page() is hooked
- *          instead: its write faults on a private mapping either reuse the
- *          page (wp_page_reuse(), counted below) or copy it, so each is
- *          counted as a copy and each reuse takes one back.  While such a
- *          fault is running, its copy may show for a moment before the
- *          reuse that undoes it; once it returned, the count is exact.  A
- *          page write-protected by userfaultfd that the fault hands to user
- *          space is neither.
- *  reuses  do_wp_page() calls wp_page_reuse() for a private mapping only
- *          once it decided that the anonymous page is exclusive (so no
- *          copy): counting its calls, less those for shared mappings,
- *          counts the 4 KiB reuses.  A huge PMD reused whole, when
- *          do_huge_pmd_wp_page() returns VM_FAULT_WRITE (it never copies a
- *          THP: it splits and falls back instead), is one more.  A write
- *          that swaps an exclusive page back in maps it writable at once
- *          (do_swap_page()): no fault on a write-protected page, no reuse.
  *  forks   the sched_process_fork tracepoint, for children that are new
- *          thread groups (not threads).
+ *          thread groups (not threads) of user processes.
  *
  * Counts belong to the thread group of the faulting task, kept in a hash
- * table keyed by tgid.  An entry is made for every process at load and at
- * fork (or at its first event, if that failed), and freed by the
- * sched_process_exit tracepoint when the group's last thread exits, so the
- * table holds live processes only.  Lookups run under RCU;
+ * table keyed by tgid.  An entry is made for every process at load and
+ * for every child at fork, kernel threads' children too (a user-mode
+ * helper, before it execs), or at its first event if that failed; it is
+ * freed by the sched_process_exit tracepoint when the group's last thread
+ * exits, so the table holds live processes only.  Lookups run under RCU;
  * entries are freed with kfree_rcu().  Faults on another process's memory
  * (ptrace, process_vm_writev) count in the totals only.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/ftrace.h>
 #include <linux/hashtable.h>
-#include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/pid_namespace.h>
@@ -58,7 +28,6 @@
 #include <linux/tracepoint.h>
 
 #include "cowstat.h"
-#include "cowstat_compat.h"
 
 struct cowstat_proc_events {
 	struct hlist_node node;
@@ -120,9 +89,9 @@ cowstat_proc_insert(struct task_struct *tsk, struct cowstat_proc_events *new)
 
 /*
  * The entry of @tsk's group, created if need be; under rcu_read_lock().
- * A kprobe hit through int3 runs as an NMI on x86, where neither the
- * allocator nor the lock may be used: there an entry is only looked up.
- * Entries are made at fork and at load, so that is rarely a loss.
+ * Events are counted where a return probe's handler runs, not in NMI
+ * context; should one ever come from there, where neither the allocator
+ * nor the lock may be used, an entry is only looked up.
  */
 static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
 {
@@ -137,28 +106,23 @@ static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
 	return cowstat_proc_insert(tsk, new);
 }
 
-/* Add @delta to @event for the current task, whose fault was on @mm. */
-static void cowstat_add(enum cowstat_event event, struct mm_struct *mm, long delta)
+/* One @event for the current task, whose fault (or fork) was on @mm. */
+void cowstat_event_add(enum cowstat_event event, struct mm_struct *mm)
 {
 	struct task_struct *tsk = current;
 	struct cowstat_proc_events *p;
 
-	this_cpu_add(cowstat_totals.count[event], delta);
+	this_cpu_inc(cowstat_totals.count[event]);
 	if (mm != tsk->mm || (tsk->flags & PF_KTHREAD))
 		return;
 
 	rcu_read_lock();
 	p = cowstat_proc_get(tsk);
 	if (p)
-		atomic_long_add(delta, &p->count[event]);
+		atomic_long_inc(&p->count[event]);
 	else
 		atomic_long_inc(&cowstat_lost);
 	rcu_read_unlock();
-}
-
-static void cowstat_count(enum cowstat_event event, struct mm_struct *mm)
-{
-	cowstat_add(event, mm, 1);
 }
 
 /* At load: an entry for every process there is, while they may come and go. */
@@ -193,186 +157,6 @@ static void cowstat_track_existing(void)
 	kfree(new);
 }
 
-/* ---- the probes ---- */
-
-/* What a return probe remembers of the fault from entry to return. */
-struct cowstat_fault {
-	struct mm_struct *mm;
-	bool unshare;
-};
-
-static int cowstat_fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
-	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
-
-	f->mm = vmf->vma->vm_mm;
-	f->unshare = vmf->flags & FAULT_FLAG_UNSHARE;
-	return 0;
-}
-
-NOKPROBE_SYMBOL(cowstat_fault_entry);
-
-static vm_fault_t cowstat_fault_ret(struct pt_regs *regs)
-{
-	return (__force vm_fault_t)regs_return_value(regs);
-}
-
-static int cowstat_huge_reuse_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
-
-	if (cowstat_huge_reused(cowstat_fault_ret(regs), f->unshare))
-		cowstat_count(COWSTAT_REUSES, f->mm);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(cowstat_huge_reuse_ret);
-
-#if defined(CONFIG_X86_64) && defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
-/* The first argument, saved by ftrace_caller with the other argument registers. */
-static struct vm_fault *cowstat_ftrace_vmf(struct ftrace_regs *fregs)
-{
-	return (struct vm_fault *)cowstat_ftrace_arg0(fregs);
-}
-
-#define COWSTAT_FTRACE_ARGS	true
-#else
-static struct vm_fault *cowstat_ftrace_vmf(struct ftrace_regs *fregs)
-{
-	return NULL;
-}
-
-#define COWSTAT_FTRACE_ARGS	false
-#endif
-
-/* wp_page_copy(vmf) entry.  notrace: a hook must not trace itself. */
-static void notrace cowstat_on_copy(unsigned long ip, unsigned long parent_ip,
-				    struct ftrace_ops *ops, struct ftrace_regs *fregs)
-{
-	struct vm_fault *vmf = cowstat_ftrace_vmf(fregs);
-
-	if (!(vmf->flags & FAULT_FLAG_UNSHARE))
-		cowstat_count(COWSTAT_COPIES, vmf->vma->vm_mm);
-}
-
-/*
- * do_wp_page(vmf) entry, where wp_page_copy() is inlined: a write fault on
- * a write-protected PTE of a private mapping, which copies unless
- * cowstat_reuse_pre() sees a reuse and takes the copy back.
- */
-static void notrace cowstat_on_wp_fault(unsigned long ip, unsigned long parent_ip,
-					struct ftrace_ops *ops, struct ftrace_regs *fregs)
-{
-	struct vm_fault *vmf = cowstat_ftrace_vmf(fregs);
-	struct vm_area_struct *vma = vmf->vma;
-
-	if ((vmf->flags & FAULT_FLAG_UNSHARE) || (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
-		return;
-	if (cowstat_uffd_wp_to_user(vma, vmf->orig_pte))
-		return;
-	cowstat_count(COWSTAT_COPIES, vma->vm_mm);
-}
-
-/*
- * finish_fault(vmf) entry.  It installs the page a file fault prepared;
- * for a write to a private mapping that is vmf->cow_page, the copy that
- * do_cow_fault() (inlined into do_fault()) or DAX made of the file page:
- * a first write to a file page that was not mapped yet.
- */
-static void notrace cowstat_on_finish_fault(unsigned long ip, unsigned long parent_ip,
-					    struct ftrace_ops *ops, struct ftrace_regs *fregs)
-{
-	struct vm_fault *vmf = cowstat_ftrace_vmf(fregs);
-
-	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vmf->vma->vm_flags & VM_SHARED))
-		cowstat_count(COWSTAT_COPIES, vmf->vma->vm_mm);
-}
-
-struct cowstat_hook {
-	const char *func;
-	struct ftrace_ops ops;
-	bool registered;
-};
-
-static struct cowstat_hook cowstat_copy_hook = {
-	.func = "wp_page_copy", .ops.func = cowstat_on_copy,
-};
-
-static struct cowstat_hook cowstat_wp_fault_hook = {
-	.func = "do_wp_page", .ops.func = cowstat_on_wp_fault,
-};
-
-static struct cowstat_hook cowstat_cow_fault_hook = {
-	.func = "finish_fault", .ops.func = cowstat_on_finish_fault,
-};
-
-/* Copies are do_wp_page() write faults less reuses (wp_page_copy() inlined). */
-static bool cowstat_copies_by_difference;
-
-/* Fails with -EINVAL when the function is not there (or was inlined). */
-static int cowstat_hook_attach(struct cowstat_hook *h)
-{
-	int ret;
-
-	if (!COWSTAT_FTRACE_ARGS)
-		return -EOPNOTSUPP;
-	ret = ftrace_set_filter(&h->ops, (unsigned char *)h->func, strlen(h->func), 1);
-	if (!ret)
-		ret = register_ftrace_function(&h->ops);
-	if (ret)
-		ftrace_free_filter(&h->ops);
-	h->registered = !ret;
-	return ret;
-}
-
-static void cowstat_hook_detach(struct cowstat_hook *h)
-{
-	if (!h->registered)
-		return;
-	unregister_ftrace_function(&h->ops);	/* waits for running callbacks */
-	ftrace_free_filter(&h->ops);
-	h->registered = false;
-}
-
-/*
- * wp_page_reuse() is declared inline, and inline functions are notrace:
- * no ftrace hook there, but a kprobe (a jump once optimized) works.
- */
-static int cowstat_reuse_pre(struct kprobe *kp, struct pt_regs *regs)
-{
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
-
-	/* wp_page_shared() and wp_pfn_shared() reuse too: not COW. */
-	if (vmf->vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
-		return 0;
-	cowstat_count(COWSTAT_REUSES, vmf->vma->vm_mm);
-	if (cowstat_copies_by_difference)
-		cowstat_add(COWSTAT_COPIES, vmf->vma->vm_mm, -1);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(cowstat_reuse_pre);
-
-static struct kprobe cowstat_reuse_probe = {
-	.symbol_name	= "wp_page_reuse",
-	.pre_handler	= cowstat_reuse_pre,
-};
-
-/*
- * do_huge_pmd_wp_page() may sleep, so many instances can be live at once;
- * one that finds no free slot is missed, and reported at unload.
- */
-#define COWSTAT_MAXACTIVE	256
-
-static struct kretprobe cowstat_huge_reuse_probe = {
-	.kp.symbol_name	= "do_huge_pmd_wp_page",
-	.entry_handler	= cowstat_fault_entry,
-	.handler	= cowstat_huge_reuse_ret,
-	.data_size	= sizeof(struct cowstat_fault),
-	.maxactive	= COWSTAT_MAXACTIVE,
-};
-
 /* ---- the tracepoints ---- */
 
 static void cowstat_on_fork(void *data, struct task_struct *parent,
@@ -380,17 +164,23 @@ static void cowstat_on_fork(void *data, struct task_struct *parent,
 {
 	struct cowstat_proc_events *new;
 
-	/* A thread is not a new process; kthreadd's children are not counted. */
-	if (child->tgid == parent->tgid || (parent->flags & PF_KTHREAD))
+	/* A thread is not a new process, nor is a kernel thread. */
+	if (child->tgid == parent->tgid || (child->flags & PF_KTHREAD))
 		return;
-	/* The child's counters, made before it runs, as every later event may be an NMI. */
+	/*
+	 * The child's counters, made before it runs, so that none of its
+	 * events finds none.  A kernel thread's child is a user-mode helper
+	 * (a core dump pipe, modprobe), a process once it execs: it gets
+	 * counters, but its parent is no process that forked.
+	 */
 	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);
 	if (new) {
 		rcu_read_lock();
 		cowstat_proc_insert(child, new);
 		rcu_read_unlock();
 	}
-	cowstat_count(COWSTAT_FORKS, parent->mm);
+	if (!(parent->flags & PF_KTHREAD))
+		cowstat_event_add(COWSTAT_FORKS, parent->mm);
 }
 
 static void cowstat_on_exit(void *data, struct task_struct *tsk)
@@ -435,6 +225,8 @@ static void cowstat_find_tracepoint(struct tracepoint *tp, void *unused)
 
 /* ---- registration ---- */
 
+static void cowstat_report_missed(void);
+
 /* Attach the fork and exit tracepoints, both or neither. */
 static int cowstat_attach_tracepoints(void)
 {
@@ -471,83 +263,6 @@ static void cowstat_detach_tracepoints(void)
 	tracepoint_synchronize_unregister();
 }
 
-/* The reuse probes, both or neither. */
-static int cowstat_attach_reuses(void)
-{
-	int ret = register_kprobe(&cowstat_reuse_probe);
-
-	if (ret) {
-		pr_warn("reuses unavailable: cannot probe wp_page_reuse (%d)\n", ret);
-		return ret;
-	}
-	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
-		ret = register_kretprobe(&cowstat_huge_reuse_probe);
-		if (ret) {
-			pr_warn("reuses unavailable: cannot probe do_huge_pmd_wp_page (%d)\n",
-				ret);
-			unregister_kprobe(&cowstat_reuse_probe);
-		}
-	}
-	return ret;
-}
-
-static void cowstat_detach_reuses(void)
-{
-	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
-		unregister_kretprobe(&cowstat_huge_reuse_probe);
-		if (cowstat_huge_reuse_probe.nmissed)
-			pr_warn("missed %d returns of do_huge_pmd_wp_page\n",
-				cowstat_huge_reuse_probe.nmissed);
-	}
-	unregister_kprobe(&cowstat_reuse_probe);
-}
-
-/*
- * The copy hooks: wp_page_copy(), or where it is inlined do_wp_page() with
- * the reuses taken back (so only once those are counted); and finish_fault().
- */
-static int cowstat_attach_copies(bool reuses)
-{
-	int ret = cowstat_hook_attach(&cowstat_copy_hook);
-
-	if (ret == -EINVAL && reuses) {
-		ret = cowstat_hook_attach(&cowstat_wp_fault_hook);
-		if (!ret)
-			pr_info("wp_page_copy is inlined: copies are do_wp_page write faults less reuses\n");
-	}
-	if (ret) {
-		pr_warn("copies unavailable: cannot hook wp_page_copy (%d)\n", ret);
-		return ret;
-	}
-	cowstat_copies_by_difference = cowstat_wp_fault_hook.registered;
-
-	ret = cowstat_hook_attach(&cowstat_cow_fault_hook);
-	if (ret) {
-		pr_warn("copies unavailable: cannot hook finish_fault (%d)\n", ret);
-		cowstat_hook_detach(&cowstat_wp_fault_hook);
-		cowstat_hook_detach(&cowstat_copy_hook);
-	}
-	return ret;
-}
-
-static void cowstat_detach_copies(void)
-{
-	cowstat_hook_detach(&cowstat_cow_fault_hook);
-	cowstat_hook_detach(&cowstat_wp_fault_hook);
-	cowstat_hook_detach(&cowstat_copy_hook);
-}
-
-/* A probe point that is missing (or inlined away) only makes its column unavailable. */
-static void cowstat_attach_probes(void)
-{
-	bool reuses = !cowstat_attach_reuses();
-
-	if (reuses)
-		cowstat_available |= BIT(COWSTAT_REUSES);
-	if (!cowstat_attach_copies(reuses))
-		cowstat_available |= BIT(COWSTAT_COPIES);
-}
-
 int cowstat_events_init(bool enable)
 {
 	int ret;
@@ -562,7 +277,7 @@ int cowstat_events_init(bool enable)
 		return 0;
 	cowstat_available = BIT(COWSTAT_FORKS);
 	cowstat_track_existing();
-	cowstat_attach_probes();
+	cowstat_available |= cowstat_faults_attach();
 	return 0;
 }
 
@@ -574,12 +289,9 @@ void cowstat_events_exit(void)
 
 	if (!cowstat_available)
 		return;
-	/* Copies first: by difference they need the reuse probe until they are gone. */
-	cowstat_detach_copies();
-	if (cowstat_available & BIT(COWSTAT_REUSES))
-		cowstat_detach_reuses();
+	cowstat_report_missed();
+	cowstat_faults_detach();
 	cowstat_detach_tracepoints();
-	cowstat_copies_by_difference = false;
 	cowstat_available = 0;
 
 	/* No handler runs any more: nobody else touches the table. */
@@ -617,7 +329,7 @@ bool cowstat_events_of(pid_t tgid, long *count)
 	p = cowstat_proc_lookup(tgid);
 	complete = p && !p->late;
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
-		count[i] = p ? max(0L, atomic_long_read(&p->count[i])) : 0;
+		count[i] = p ? atomic_long_read(&p->count[i]) : 0;
 	rcu_read_unlock();
 	return complete;
 }
@@ -631,9 +343,6 @@ void cowstat_events_totals(long *count)
 	for_each_possible_cpu(cpu)
 		for (i = 0; i < COWSTAT_NR_EVENTS; i++)
 			count[i] += per_cpu(cowstat_totals.count[i], cpu);
-	/* A reuse that takes back a copy counted before a reset. */
-	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
-		count[i] = max(0L, count[i]);
 }
 
 long cowstat_events_tracked(void)
@@ -646,9 +355,51 @@ long cowstat_events_lost(void)
 	return atomic_long_read(&cowstat_lost);
 }
 
+static long cowstat_missed_base;	/* cowstat_faults_missed() at the last reset */
+static long cowstat_missed_told;	/* the most dmesg has reported */
+static DEFINE_SPINLOCK(cowstat_check_lock);
+
+/* Probe hits lost since load or reset: the counts may be short by that much. */
+long cowstat_events_missed(void)
+{
+	if (!(cowstat_available & (BIT(COWSTAT_COPIES) | BIT(COWSTAT_REUSES))))
+		return 0;
+	return cowstat_faults_missed() - cowstat_missed_base;
+}
+
+static void cowstat_report_missed(void)
+{
+	long missed = cowstat_events_missed();
+
+	if (missed > cowstat_missed_told) {
+		pr_warn("%ld probe hits missed since load or reset: copies and reuses may be short by as many (/sys/kernel/cowstat/missed)\n",
+			missed);
+		cowstat_missed_told = missed;
+	}
+}
+
 /*
- * Zero every counter; events racing with the reset may survive it (and
- * a copy counted by difference may show as 0 until the next one).
+ * What every reader asks first (a read of /proc/cowstat, of the totals):
+ * are the probes still seeing what they count?  Reuses that the kernel
+ * counted but the reuse probe did not see make reuses unavailable for
+ * good; lost probe hits are told in dmesg, once each time they grow.
+ */
+void cowstat_events_check(void)
+{
+	if (!(cowstat_available & (BIT(COWSTAT_COPIES) | BIT(COWSTAT_REUSES))))
+		return;
+	spin_lock(&cowstat_check_lock);
+	if ((cowstat_available & BIT(COWSTAT_REUSES)) && !cowstat_faults_reuses_seen()) {
+		pr_warn("reuses unavailable: the kernel reused pages (pgreuse in /proc/vmstat) that the probe on wp_page_reuse did not see\n");
+		cowstat_available &= ~BIT(COWSTAT_REUSES);
+	}
+	cowstat_report_missed();
+	spin_unlock(&cowstat_check_lock);
+}
+
+/*
+ * Zero every counter.  A fault running at that moment counts when it
+ * returns, after the reset or before it: each event is counted once.
  */
 void cowstat_events_reset(void)
 {
@@ -664,4 +415,8 @@ void cowstat_events_reset(void)
 		for (i = 0; i < COWSTAT_NR_EVENTS; i++)
 			per_cpu(cowstat_totals.count[i], cpu) = 0;
 	atomic_long_set(&cowstat_lost, 0);
+	spin_lock(&cowstat_check_lock);
+	cowstat_missed_base += cowstat_events_missed();
+	cowstat_missed_told = 0;
+	spin_unlock(&cowstat_check_lock);
 }

@@ -12,12 +12,16 @@
  *
  * As in fs/proc/task_mmu.c, start() pins the process and takes its mmap
  * lock, show() prints one VMA under it, and stop() lets go, so the lock is
- * never held across a copy to user space.  The cursor (tgid, and the
- * address to resume from) lives in the iterator: a read that resumes after
- * a full buffer goes on from the next VMA even when the mappings changed.
+ * never held across a copy to user space.  A reader must not stall the
+ * process it reads either: when someone waits for the lock, it is let go
+ * and taken again between two mappings (next()) and inside the walk of one
+ * (cowstat_walk_range()).  So show() takes what it prints of the VMA before
+ * walking it, and the cursor (tgid, and the end of the last row shown)
+ * lives in the iterator, never in a VMA pointer that may be stale.
  */
 
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
@@ -29,17 +33,20 @@
 struct cowstat_maps_iter {
 	struct cowstat_reader reader;
 	pid_t tgid;			/* the process at the cursor */
-	unsigned long addr;		/* its next VMA ends above this */
+	unsigned long addr;		/* its next row is the VMA ending above this */
 	struct task_struct *task;	/* pinned from start() to stop() */
-	struct mm_struct *mm;		/* pinned and read-locked, likewise */
+	struct mm_struct *mm;		/* pinned, likewise */
+	bool locked;			/* mm's mmap lock is held for reading */
 };
 
 static void cowstat_maps_release(struct cowstat_maps_iter *it)
 {
 	if (it->mm) {
-		mmap_read_unlock(it->mm);
+		if (it->locked)
+			mmap_read_unlock(it->mm);
 		mmput(it->mm);
 		it->mm = NULL;
+		it->locked = false;
 	}
 	if (it->task) {
 		put_task_struct(it->task);
@@ -74,6 +81,7 @@ static void *cowstat_maps_seek(struct cowstat_maps_iter *it)
 		if (vma) {
 			it->task = task;
 			it->mm = mm;
+			it->locked = true;
 			return vma;
 		}
 		mmap_read_unlock(mm);
@@ -97,13 +105,21 @@ static void *cowstat_maps_start(struct seq_file *m, loff_t *pos)
 static void *cowstat_maps_next(struct seq_file *m, void *v, loff_t *pos)
 {
 	struct cowstat_maps_iter *it = m->private;
-	struct vm_area_struct *vma = v;
+	struct vm_area_struct *vma;
 
 	++*pos;
 	if (v == SEQ_START_TOKEN)
 		return cowstat_maps_seek(it);
-	it->addr = vma->vm_end;
-	vma = find_vma(it->mm, it->addr);
+	/* show() moved the cursor past the row it printed; v may be stale. */
+	if (it->locked && cowstat_yield && mmap_lock_is_contended(it->mm)) {
+		mmap_read_unlock(it->mm);
+		it->locked = false;
+		cond_resched();
+		if (mmap_read_lock_killable(it->mm))
+			return ERR_PTR(-EINTR);
+		it->locked = true;
+	}
+	vma = it->locked ? find_vma(it->mm, it->addr) : NULL;
 	if (vma)
 		return vma;
 	cowstat_maps_release(it);
@@ -117,59 +133,78 @@ static void cowstat_maps_stop(struct seq_file *m, void *v)
 	cowstat_maps_release(m->private);
 }
 
+/* What a row says of its VMA, taken before the walk may let the lock go. */
+struct cowstat_vma_row {
+	unsigned long start, end;
+	vm_flags_t flags;
+	struct file *file;	/* pinned (get_file()), or NULL */
+	const char *name;	/* static: [heap], [stack], a special mapping's */
+};
+
 /* As show_map_vma() names them, but for named anonymous memory. */
-static void cowstat_show_vma_name(struct seq_file *m, struct vm_area_struct *vma)
+static void cowstat_vma_row_init(struct cowstat_vma_row *row, struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	const char *name = NULL;
 
-	seq_putc(m, ' ');
-	if (vma->vm_file) {
-		seq_file_path(m, vma->vm_file, "\n");
+	row->start = vma->vm_start;
+	row->end = vma->vm_end;
+	row->flags = vma->vm_flags;
+	row->file = vma->vm_file ? get_file(vma->vm_file) : NULL;
+	row->name = NULL;
+	if (row->file)
 		return;
-	}
 	if (vma->vm_ops && vma->vm_ops->name)
-		name = vma->vm_ops->name(vma);
+		row->name = vma->vm_ops->name(vma);
 	else if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
-		name = "[heap]";
+		row->name = "[heap]";
 	else if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack)
-		name = "[stack]";
-	if (name)
-		seq_puts(m, name);
+		row->name = "[stack]";
+}
+
+static void cowstat_maps_show_header(struct seq_file *m)
+{
+	seq_printf(m, "%7s %8s %8s %5s ", "pid", "start", "end", "perms");
+	cowstat_show_page_header(m);
+	seq_puts(m, " name\n");
 }
 
 static int cowstat_maps_show(struct seq_file *m, void *v)
 {
 	struct cowstat_maps_iter *it = m->private;
-	struct vm_area_struct *vma = v;
 	struct cowstat_counts c = {};
-	vm_flags_t flags;
+	struct cowstat_vma_row row;
 	pid_t pid;
 	int err;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_printf(m, "%7s %8s %8s %5s ", "pid", "start", "end", "perms");
-		seq_printf(m, "%8s %8s %8s %8s %8s %8s %8s %8s %8s name\n", "rss",
-			   "anon", "shared", "private", "cow", "zero", "file",
-			   "swap", "thp");
+		cowstat_maps_show_header(m);
 		return 0;
 	}
 
+	cowstat_vma_row_init(&row, v);
+	it->addr = row.end;
 	pid = task_tgid_nr_ns(it->task, it->reader.ns);
-	if (!pid)
-		return 0;	/* reaped since cowstat_maps_seek() */
-	/* mmap_lock is held since cowstat_maps_seek() */
-	err = cowstat_walk_vma(vma, &c);
+	/* The address range of the VMA as found; the lock may be let go inside. */
+	err = pid ? cowstat_walk_range(it->mm, row.start, row.end, &c) : 0;
 	if (err)
-		return err;
-	flags = vma->vm_flags;
-	seq_printf(m, "%7d %08lx %08lx  %c%c%c%c ", pid, vma->vm_start, vma->vm_end,
-		   flags & VM_READ ? 'r' : '-', flags & VM_WRITE ? 'w' : '-',
-		   flags & VM_EXEC ? 'x' : '-', flags & VM_MAYSHARE ? 's' : 'p');
+		it->locked = false;	/* cowstat_walk_range() let it go */
+	if (!pid || err)
+		goto out;	/* reaped since cowstat_maps_seek(), or killed */
+
+	seq_printf(m, "%7d %08lx %08lx  %c%c%c%c ", pid, row.start, row.end,
+		   row.flags & VM_READ ? 'r' : '-', row.flags & VM_WRITE ? 'w' : '-',
+		   row.flags & VM_EXEC ? 'x' : '-', row.flags & VM_MAYSHARE ? 's' : 'p');
 	cowstat_show_counts(m, &c);
-	cowstat_show_vma_name(m, vma);
+	seq_putc(m, ' ');
+	if (row.file)
+		seq_file_path(m, row.file, "\n");
+	else if (row.name)
+		seq_puts(m, row.name);
 	seq_putc(m, '\n');
-	return 0;
+out:
+	if (row.file)
+		fput(row.file);
+	return err;
 }
 
 static const struct seq_operations cowstat_maps_seq_ops = {

@@ -11,132 +11,15 @@
  */
 
 #include <linux/capability.h>
-#include <linux/cred.h>
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
-#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
-#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/string_helpers.h>
 #include <linux/uaccess.h>
 
 #include "cowstat.h"
-
-void cowstat_reader_init(struct cowstat_reader *r, struct inode *inode,
-			 struct file *file)
-{
-	r->ns = proc_pid_ns(inode->i_sb);
-	r->euid = file->f_cred->euid;
-	r->sees_all = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
-	r->opener = get_pid(task_tgid(current));
-}
-
-void cowstat_reader_release(struct cowstat_reader *r)
-{
-	put_pid(r->opener);
-}
-
-/*
- * Visibility: every process for CAP_SYS_ADMIN (in the initial user
- * namespace: root in a user namespace is not root here), the opener's own
- * process, otherwise the processes whose real, effective and saved uids
- * are all the reader's effective uid (the uid half of the ptrace access rule, so a setuid
- * program running for the user stays hidden).  Called under
- * rcu_read_lock(); cowstat_get_group_mm() adds the rule's other half.
- */
-static bool cowstat_visible(const struct cowstat_reader *r,
-			    struct task_struct *task)
-{
-	const struct cred *cred;
-
-	if (task->flags & PF_KTHREAD)
-		return false;
-	if (r->sees_all || task_tgid(task) == r->opener)
-		return true;
-	cred = __task_cred(task);
-	return uid_eq(cred->uid, r->euid) && uid_eq(cred->euid, r->euid) &&
-	       uid_eq(cred->suid, r->euid);
-}
-
-/*
- * Pin the first visible thread-group leader with tgid >= *tgid.  An
- * unprivileged reader may skip every thread of every other user: RCU is
- * dropped every COWSTAT_PIDS_PER_RCU pids, and the search goes on from the
- * pid number, which needs no reference.
- */
-#define COWSTAT_PIDS_PER_RCU	256
-
-struct task_struct *cowstat_find_task(const struct cowstat_reader *r,
-				      pid_t *tgid)
-{
-	struct task_struct *task = NULL;
-	unsigned int skipped = 0;
-	struct pid *pid;
-
-	rcu_read_lock();
-	while ((pid = find_ge_pid(*tgid, r->ns))) {
-		*tgid = pid_nr_ns(pid, r->ns);
-		task = pid_task(pid, PIDTYPE_TGID);
-		if (task && cowstat_visible(r, task)) {
-			get_task_struct(task);
-			break;
-		}
-		task = NULL;
-		(*tgid)++;
-		if (++skipped % COWSTAT_PIDS_PER_RCU == 0) {
-			rcu_read_unlock();
-			cond_resched();
-			rcu_read_lock();
-		}
-	}
-	rcu_read_unlock();
-	return task;
-}
-
-/*
- * The leader of a thread group may have exited while other threads run
- * on, so look for the mm in every thread, as find_lock_task_mm() (not
- * exported) does.  Kernel threads that borrow an mm are not processes.
- *
- * Visibility was checked when the leader was found, but an execve() of a
- * setuid program may have changed both the credentials and the mm since.
- * Exec holds exec_update_lock across both changes, so checking again under
- * it, on the thread whose mm is taken, makes the two agree (as mm_access()
- * does).  Returns NULL for no mm, an ERR_PTR when the reader was killed.
- */
-struct mm_struct *cowstat_get_group_mm(const struct cowstat_reader *r,
-				       struct task_struct *leader)
-{
-	struct rw_semaphore *exec_lock = &leader->signal->exec_update_lock;
-	struct mm_struct *mm = NULL;
-	struct task_struct *t;
-
-	if (down_read_killable(exec_lock))
-		return ERR_PTR(-EINTR);
-	rcu_read_lock();
-	for_each_thread(leader, t) {
-		task_lock(t);
-		/*
-		 * As ptrace: a process that is not dumpable (it dropped
-		 * privileges, or said so with PR_SET_DUMPABLE) only for root,
-		 * and for itself.
-		 */
-		if (t->mm && cowstat_visible(r, t) &&
-		    (r->sees_all || task_tgid(t) == r->opener ||
-		     get_dumpable(t->mm) == SUID_DUMP_USER)) {
-			mm = t->mm;
-			mmget(mm);
-		}
-		task_unlock(t);
-		if (mm)
-			break;
-	}
-	rcu_read_unlock();
-	up_read(exec_lock);
-	return mm;
-}
 
 static void *cowstat_start(struct seq_file *m, loff_t *pos)
 {
@@ -173,41 +56,52 @@ static void cowstat_stop(struct seq_file *m, void *v)
 		put_task_struct(v);
 }
 
-/* The page columns, shared with /proc/cowstat_maps. */
-#define COWSTAT_PAGE_HEADER	"%8s %8s %8s %8s %8s %8s %8s %8s %8s", "rss", "anon", \
-	"shared", "private", "cow", "zero", "file", "swap", "thp"
-
 /*
- * A number right-aligned in @width columns, after a space if @space: what
- * " %8lu" prints, without vsnprintf(), which costs more than walking a
- * small process.  Every read prints a row for every process.
+ * @v right-aligned in @width columns, as "%*lu" prints it, without
+ * vsnprintf(), which costs more than walking a small process: every read
+ * prints a row for every process.  (seq_put_decimal_ull_width() is not
+ * exported.)
  */
-static void cowstat_put_num(struct seq_file *m, unsigned long v, int width, bool space)
+void cowstat_put_num(struct seq_file *m, unsigned long v, unsigned int width)
 {
-	char buf[24];
-	int i = sizeof(buf);
+	static const char spaces[] = "                    ";
+	unsigned int digits = 1;
+	unsigned long t;
 
-	do {
-		buf[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	while ((int)sizeof(buf) - i < width)
-		buf[--i] = ' ';
-	if (space)
-		buf[--i] = ' ';
-	seq_write(m, buf + i, sizeof(buf) - i);
+	for (t = v; t >= 10; t /= 10)
+		digits++;
+	if (width > digits)
+		seq_write(m, spaces, min_t(unsigned int, width - digits, sizeof(spaces) - 1));
+	seq_put_decimal_ull(m, "", v);
+}
+
+/* The page columns, in the order of struct cowstat_counts; shared with cowstat_maps.c. */
+static const char *const cowstat_page_names[] = {
+	"rss", "anon", "shared", "private", "cow", "reusable", "zero", "file", "swap", "thp",
+};
+
+void cowstat_show_page_header(struct seq_file *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cowstat_page_names); i++)
+		seq_printf(m, i ? " %8s" : "%8s", cowstat_page_names[i]);
 }
 
 void cowstat_show_counts(struct seq_file *m, const struct cowstat_counts *c)
 {
 	const unsigned long v[] = {
-		c->rss, c->anon, c->shared, c->private, c->cow, c->zero,
+		c->rss, c->anon, c->shared, c->private, c->cow, c->reusable, c->zero,
 		c->file, c->swap, c->thp,
 	};
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(v); i++)
-		cowstat_put_num(m, v[i], 8, i > 0);
+	BUILD_BUG_ON(ARRAY_SIZE(v) != ARRAY_SIZE(cowstat_page_names));
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		if (i)
+			seq_putc(m, ' ');
+		cowstat_put_num(m, v[i], 8);
+	}
 }
 
 static const char *const cowstat_event_names[COWSTAT_NR_EVENTS] = {
@@ -220,8 +114,9 @@ static void cowstat_show_header(struct seq_file *m)
 {
 	int i;
 
+	cowstat_events_check();
 	seq_printf(m, "%7s %7s ", "pid", "ppid");
-	seq_printf(m, COWSTAT_PAGE_HEADER);
+	cowstat_show_page_header(m);
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
 		seq_printf(m, " %8s", cowstat_event_names[i]);
 	seq_puts(m, " comm\n");
@@ -240,10 +135,11 @@ static void cowstat_show_events(struct seq_file *m, pid_t tgid)
 
 	complete = cowstat_events_of(tgid, count);
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++) {
+		seq_putc(m, ' ');
 		if (complete && cowstat_event_available(i))
-			cowstat_put_num(m, count[i], 8, true);
+			cowstat_put_num(m, count[i], 8);
 		else
-			seq_puts(m, "        -");
+			seq_puts(m, "       -");
 	}
 }
 
@@ -280,8 +176,9 @@ static int cowstat_show(struct seq_file *m, void *v)
 		return 0;	/* reaped during the walk */
 	get_task_comm(comm, task);
 
-	cowstat_put_num(m, pid, 7, false);
-	cowstat_put_num(m, ppid, 7, true);
+	cowstat_put_num(m, pid, 7);
+	seq_putc(m, ' ');
+	cowstat_put_num(m, ppid, 7);
 	seq_putc(m, ' ');
 	cowstat_show_counts(m, &c);
 	cowstat_show_events(m, task->tgid);

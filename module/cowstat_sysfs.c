@@ -7,6 +7,8 @@
  *   tracked                processes that have event counters now
  *   lost                   events of processes that had no counters (they
  *                          could not be allocated): in the totals only
+ *   missed                 probe hits lost (see cowstat_faults.c): copies
+ *                          and reuses may be short by as many
  *   events                 "on", "partial" (a probe point is missing: see
  *                          dmesg) or "off" (events=0, or no tracepoints)
  */
@@ -20,6 +22,7 @@ static ssize_t cowstat_total_show(enum cowstat_event event, char *buf)
 {
 	long count[COWSTAT_NR_EVENTS];
 
+	cowstat_events_check();
 	if (!cowstat_event_available(event))
 		return sysfs_emit(buf, "-\n");
 	cowstat_events_totals(count);
@@ -51,10 +54,17 @@ static ssize_t lost_show(struct kobject *kobj, struct kobj_attribute *attr, char
 	return sysfs_emit(buf, "%ld\n", cowstat_events_lost());
 }
 
+static ssize_t missed_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	cowstat_events_check();
+	return sysfs_emit(buf, "%ld\n", cowstat_events_missed());
+}
+
 static ssize_t events_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
 	int i, on = 0;
 
+	cowstat_events_check();
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
 		on += cowstat_event_available(i);
 	return sysfs_emit(buf, "%s\n", !on ? "off" : on == COWSTAT_NR_EVENTS ? "on" : "partial");
@@ -65,6 +75,7 @@ static struct kobj_attribute reuses_attr = __ATTR_RO(reuses);
 static struct kobj_attribute forks_attr = __ATTR_RO(forks);
 static struct kobj_attribute tracked_attr = __ATTR_RO(tracked);
 static struct kobj_attribute lost_attr = __ATTR_RO(lost);
+static struct kobj_attribute missed_attr = __ATTR_RO(missed);
 static struct kobj_attribute events_attr = __ATTR_RO(events);
 
 static struct attribute *cowstat_attrs[] = {
@@ -73,6 +84,7 @@ static struct attribute *cowstat_attrs[] = {
 	&forks_attr.attr,
 	&tracked_attr.attr,
 	&lost_attr.attr,
+	&missed_attr.attr,
 	&events_attr.attr,
 	NULL,
 };

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The page-table walk behind /proc/cowstat.
+ * The page-table walk behind /proc/cowstat and /proc/cowstat_maps.
  *
  * The structure follows fs/proc/task_mmu.c (smaps): a walk over the VMAs
  * under the mmap read lock, huge PMDs accounted under the PMD lock, PTE
- * tables under the PTE lock, and one function, cowstat_page_shared(), that
- * makes the shared-or-private decision for a page.  The PTE loop, which runs
- * once per mapped page, keeps its counts in registers and calls nothing.  walk_page_vma() and
- * vm_normal_page() are not exported to modules, so the levels are walked by
- * hand and a present PTE is decoded the way vm_normal_page() decodes it on
- * an architecture with pte_special().
+ * tables under the PTE lock, and two functions that decide for a page:
+ * cowstat_page_shared(), is it mapped more than once, and
+ * cowstat_write_fault(), what would its next write do.  The PTE loop, which
+ * runs once per mapped page, keeps its counts in registers.
+ * walk_page_vma() and vm_normal_page() are not exported to modules, so
+ * the levels are walked by hand and a present PTE is decoded the way
+ * vm_normal_page() decodes it on an architecture with pte_special().
  */
 
 #include <linux/mm.h>
@@ -26,13 +27,14 @@
 struct cowstat_walk {
 	struct vm_area_struct *vma;
 	struct cowstat_counts *c;
-	bool cow_vma;		/* private and writable: a write to a shared page copies it */
+	bool cow_vma;		/* private and writable: a write may fault to copy or reuse */
+	bool uffd_wp;		/* userfaultfd write-protects pages of it */
 	bool may_yield;		/* the caller can drop the mmap lock and resume */
 	unsigned long resume;	/* where to go on after -EAGAIN */
 };
 
 /*
- * The one shared-or-private question: is this 4 KiB page mapped more than
+ * The shared-or-private question: is this 4 KiB page mapped more than
  * once?  That is page_mapcount() > 1, as smaps_account() asks it, taken
  * here without a function call for the common cases: a small page's map
  * count is its _mapcount + 1; a page of a large anonymous folio adds the
@@ -45,9 +47,63 @@ static inline bool cowstat_page_shared(struct page *page, struct folio *folio)
 	return atomic_read(&page->_mapcount) + 1 + cowstat_folio_pmd_maps(folio) > 1;
 }
 
+/*
+ * Would a write fault on this write-protected page of an anonymous folio
+ * reuse it in place rather than copy it?  do_wp_page() reuses a page that
+ * is PageAnonExclusive(), and otherwise one that nothing else holds
+ * (wp_can_reuse_anon_folio() since 6.6): not KSM, not a page of a large
+ * folio on kernels that stopped reusing those (6.9 on), and a reference
+ * count of one, plus the swap cache's.  Like the fault, a folio still in
+ * an LRU batch is counted without the batch's reference: the fault drains
+ * its own CPU's batch first.  (Only that CPU's: a page whose batch sits on
+ * another CPU is copied, which no reader can foresee.)
+ */
+static inline bool cowstat_anon_reusable(struct page *page, struct folio *folio)
+{
+	int refs;
+
+	if (PageAnonExclusive(page))
+		return true;
+	if (folio_test_ksm(folio) || cowstat_large_never_reused(folio))
+		return false;
+	refs = folio_ref_count(folio);
+	if (!folio_test_lru(folio))
+		refs--;
+	return refs <= 1 + folio_test_swapcache(folio);
+}
+
+/*
+ * The other question: what does the next write to a mapped page of a
+ * private writable VMA do?  A writable entry is written without a fault;
+ * a write-protected one faults into do_wp_page(), which reuses an
+ * anonymous page it may (cowstat_anon_reusable()) and copies everything
+ * else: shared or KSM anonymous pages, the zero page, page-cache pages.
+ * A page that userfaultfd write-protects for user space is neither: the
+ * fault goes to the monitor.
+ */
+enum cowstat_wf { COWSTAT_WF_NONE, COWSTAT_WF_REUSE, COWSTAT_WF_COPY };
+
+static inline enum cowstat_wf cowstat_write_fault(struct cowstat_walk *w, pte_t pte,
+						  struct page *page, struct folio *folio)
+{
+	if (pte_write(pte) || (w->uffd_wp && cowstat_uffd_wp_to_user(w->vma, pte)))
+		return COWSTAT_WF_NONE;
+	if (folio && folio_test_anon(folio) && cowstat_anon_reusable(page, folio))
+		return COWSTAT_WF_REUSE;
+	return COWSTAT_WF_COPY;
+}
+
+static void cowstat_count_wf(struct cowstat_counts *c, enum cowstat_wf wf, unsigned long nr)
+{
+	if (wf == COWSTAT_WF_COPY)
+		c->cow += nr;
+	else if (wf == COWSTAT_WF_REUSE)
+		c->reusable += nr;
+}
+
 /* Add @nr pages at @page, @shared of them mapped more than once. */
-static void cowstat_add(struct cowstat_walk *w, struct page *page,
-			unsigned long nr, unsigned long shared)
+static void cowstat_add_pages(struct cowstat_walk *w, struct page *page,
+			      unsigned long nr, unsigned long shared)
 {
 	struct cowstat_counts *c = w->c;
 
@@ -59,11 +115,13 @@ static void cowstat_add(struct cowstat_walk *w, struct page *page,
 	c->anon += nr;
 	c->shared += shared;
 	c->private += nr - shared;
-	if (w->cow_vma)
-		c->cow += shared;
 }
 
-/* A PTE that is not present: swap, or migration and device-private entries. */
+/*
+ * A PTE that is not present: swap, or migration and device-private
+ * entries.  What a write to it would do is not predicted: it first waits
+ * for the page (swap-in, migration), which decides afresh.
+ */
 static noinline void cowstat_swap_pte(struct cowstat_walk *w, pte_t pte)
 {
 	swp_entry_t entry = pte_to_swp_entry(pte);
@@ -76,26 +134,54 @@ static noinline void cowstat_swap_pte(struct cowstat_walk *w, pte_t pte)
 	if (!is_pfn_swap_entry(entry))
 		return;
 	page = pfn_swap_entry_to_page(entry);
-	/* A page under migration is not safe to ask for its map count: private. */
-	cowstat_add(w, page, 1, !is_migration_entry(entry) && PageAnon(page) &&
-		    cowstat_page_shared(page, page_folio(page)));
+	/*
+	 * A page under migration is not safe to ask for its map count: it
+	 * counts as private, as 6.1's smaps counts it (6.12's counts it as
+	 * shared, "maybe mapped more than once").
+	 */
+	cowstat_add_pages(w, page, 1, !is_migration_entry(entry) && PageAnon(page) &&
+			  cowstat_page_shared(page, page_folio(page)));
 }
 
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * What a write to a page of a huge PMD mapping does.  do_huge_pmd_wp_page()
+ * reuses the whole THP when its head is exclusive or nothing else holds it
+ * (one fault for 512 pages), and otherwise splits the PMD: each page's
+ * write then copies it (the folio is large, and not exclusive).  The huge
+ * zero page is split too, and each page's write copies the zero page; so
+ * is a file THP mapped privately, each page copied from the page cache.
+ */
+static enum cowstat_wf cowstat_huge_write_fault(struct cowstat_walk *w, pmd_t pmd,
+						struct folio *folio)
+{
+	if (!w->cow_vma || pmd_write(pmd))
+		return COWSTAT_WF_NONE;
+	if (w->uffd_wp && pmd_uffd_wp(pmd))
+		return COWSTAT_WF_NONE;
+	if (folio && folio_test_anon(folio) &&
+	    (PageAnonExclusive(&folio->page) ||
+	     folio_ref_count(folio) <= 1 + folio_test_swapcache(folio) * folio_nr_pages(folio)))
+		return COWSTAT_WF_REUSE;
+	return COWSTAT_WF_COPY;
+}
+
 /*
  * A huge PMD, read under its lock: an anonymous THP, the huge zero page, a
  * file or shmem THP, a DAX mapping, or a THP migration entry.
  */
 static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 {
+	struct cowstat_counts *c = w->c;
+	struct folio *folio;
 	struct page *page;
 	bool migration = false;
 
 	if (pmd_present(pmd)) {
-		/* DAX: resident in smaps, and never anonymous. */
+		/* DAX: resident in 6.1's smaps (6.12's leaves it out), never anonymous. */
 		if (pmd_devmap(pmd)) {
-			w->c->rss += HPAGE_PMD_NR;
-			w->c->file += HPAGE_PMD_NR;
+			c->rss += HPAGE_PMD_NR;
+			c->file += HPAGE_PMD_NR;
 			return;
 		}
 		page = pmd_page(pmd);
@@ -108,30 +194,34 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 		migration = true;
 		page = pfn_swap_entry_to_page(entry);
 	}
+	folio = page_folio(page);
 
 	/*
 	 * huge_zero_page is not exported, but it is the only page that is not
 	 * anonymous and yet PMD-mapped in an anonymous VMA.
 	 */
 	if (!PageAnon(page) && vma_is_anonymous(w->vma)) {
-		w->c->zero += HPAGE_PMD_NR;
+		c->zero += HPAGE_PMD_NR;
+		cowstat_count_wf(c, cowstat_huge_write_fault(w, pmd, NULL), HPAGE_PMD_NR);
 		return;
 	}
 	if (PageAnon(page)) {
 		unsigned long i, shared = 0;
 		int pmd_maps;
 
-		w->c->thp += HPAGE_PMD_NR;
+		c->thp += HPAGE_PMD_NR;
 		/* page_count() == 1: mapped once, by this PMD (smaps_account()). */
 		if (!migration && page_count(page) != 1) {
-			pmd_maps = cowstat_folio_pmd_maps(page_folio(page));
+			pmd_maps = cowstat_folio_pmd_maps(folio);
 			for (i = 0; i < HPAGE_PMD_NR; i++)
 				shared += atomic_read(&page[i]._mapcount) + 1 + pmd_maps > 1;
 		}
-		cowstat_add(w, page, HPAGE_PMD_NR, shared);
-		return;
+		cowstat_add_pages(w, page, HPAGE_PMD_NR, shared);
+	} else {
+		cowstat_add_pages(w, page, HPAGE_PMD_NR, 0);
 	}
-	cowstat_add(w, page, HPAGE_PMD_NR, 0);
+	if (!migration)
+		cowstat_count_wf(c, cowstat_huge_write_fault(w, pmd, folio), HPAGE_PMD_NR);
 }
 #else
 static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
@@ -164,44 +254,25 @@ static bool cowstat_huge_pmd(struct cowstat_walk *w, pmd_t *pmd)
 	return leaf;
 }
 
-static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
+/*
+ * The pages of one PTE table, [@addr, @end) under @pmd.  False when there
+ * is no table to map any more: see cowstat_pte_range().
+ */
+static bool cowstat_pte_table(struct cowstat_walk *w, pmd_t *pmd,
 			      unsigned long addr, unsigned long end)
 {
-	unsigned long anon = 0, file = 0, shared = 0, zero = 0;
+	unsigned long anon = 0, file = 0, shared = 0, zero = 0, cow = 0, reusable = 0;
 	bool mixed = w->vma->vm_flags & VM_MIXEDMAP;
-	struct mm_struct *mm = w->vma->vm_mm;
 	struct cowstat_counts *c = w->c;
 	spinlock_t *ptl;	/* the PTE table's lock */
-	pmd_t pmdval;
 	pte_t *pte, *start;
 
-	pmdval = cowstat_pmd_read(pmd);
-	barrier();
-	if (pmd_none(pmdval))
-		return;
-	if (cowstat_pmd_is_leaf(pmdval)) {
-		if (cowstat_huge_pmd(w, pmd))
-			return;
-		/* Split under us: it now points to a PTE table, or is none. */
-		pmdval = cowstat_pmd_read(pmd);
-		barrier();
-		if (pmd_none(pmdval) || cowstat_pmd_is_leaf(pmdval))
-			return;
-	}
-	/* pmd_clear_bad() is not exported: leave a bad entry to the kernel. */
-	if (unlikely(pmd_bad(pmdval)))
-		return;
-
-	/*
-	 * The PMD points to a PTE table.  The mmap_lock held since
-	 * cowstat_walk_mm() keeps khugepaged from collapsing it and munmap
-	 * from freeing it, so the table stays while we map and lock it.
-	 */
-	start = cowstat_pte_map_lock(mm, pmd, addr, &ptl);
+	start = cowstat_pte_map_lock(w->vma->vm_mm, pmd, addr, &ptl);
 	if (COWSTAT_PTE_MAP_CAN_FAIL && !start)
-		return;		/* the table went away under us (possible since 6.5) */
+		return false;
 	for (pte = start; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
+		enum cowstat_wf wf = COWSTAT_WF_NONE;
 		struct folio *folio;
 		unsigned long pfn;
 		struct page *page;
@@ -215,6 +286,8 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 		pfn = pte_pfn(ptent);
 		if (unlikely(is_zero_pfn(pfn))) {
 			zero++;
+			if (w->cow_vma)
+				cow += cowstat_write_fault(w, ptent, NULL, NULL) == COWSTAT_WF_COPY;
 			continue;
 		}
 		/*
@@ -225,7 +298,11 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 		if (unlikely(pte_special(ptent)) || (mixed && !pfn_valid(pfn)))
 			continue;
 		page = pfn_to_page(pfn);
-		folio = page_folio(page);	/* one load: the head, for both tests */
+		folio = page_folio(page);	/* one load: the head, for every test */
+		if (w->cow_vma)
+			wf = cowstat_write_fault(w, ptent, page, folio);
+		cow += wf == COWSTAT_WF_COPY;
+		reusable += wf == COWSTAT_WF_REUSE;
 		if (!folio_test_anon(folio)) {
 			file++;
 			continue;
@@ -241,9 +318,40 @@ static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
 	c->file += file;
 	c->shared += shared;
 	c->private += anon - shared;
-	if (w->cow_vma)
-		c->cow += shared;
+	c->cow += cow;
+	c->reusable += reusable;
 	c->zero += zero;
+	return true;
+}
+
+static void cowstat_pte_range(struct cowstat_walk *w, pmd_t *pmd,
+			      unsigned long addr, unsigned long end)
+{
+	pmd_t pmdval;
+
+again:
+	pmdval = cowstat_pmd_read(pmd);
+	barrier();
+	if (pmd_none(pmdval))
+		return;
+	if (cowstat_pmd_is_leaf(pmdval)) {
+		if (cowstat_huge_pmd(w, pmd))
+			return;
+		goto again;	/* split under us: a PTE table now, or none */
+	}
+	/* pmd_clear_bad() is not exported: leave a bad entry to the kernel. */
+	if (unlikely(pmd_bad(pmdval)))
+		return;
+	/*
+	 * The PMD points to a PTE table.  On 6.1 the mmap lock keeps it
+	 * there (khugepaged collapses under the mmap write lock, munmap
+	 * frees under it).  Since 6.5 khugepaged may retract a table of a
+	 * file mapping under the mmap read lock (RCU-freed), and mapping it
+	 * then fails: read the PMD again, as walk_pmd_range() does on
+	 * ACTION_AGAIN.
+	 */
+	if (!cowstat_pte_table(w, pmd, addr, end))
+		goto again;
 }
 
 /* Upper levels: a leaf PUD (DAX) or a bad entry is skipped, never cleared. */
@@ -260,7 +368,7 @@ static int cowstat_pmd_range(struct cowstat_walk *w, pud_t *pud,
 		/* A walk of a large process must not hog the CPU... */
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		/* ...nor stall the process it reads: see cowstat_walk_mm(). */
+		/* ...nor stall the process it reads: see cowstat_walk_range(). */
 		if (w->may_yield && mmap_lock_is_contended(w->vma->vm_mm)) {
 			w->resume = next;
 			return -EAGAIN;
@@ -301,8 +409,10 @@ static int cowstat_p4d_range(struct cowstat_walk *w, pgd_t *pgd,
 
 	p4d = p4d_offset(pgd, addr);
 	do {
+		p4d_t p4dval = READ_ONCE(*p4d);
+
 		next = p4d_addr_end(addr, end);
-		if (p4d_none(*p4d) || unlikely(p4d_bad(*p4d)))
+		if (p4d_none(p4dval) || unlikely(p4d_bad(p4dval)))
 			continue;
 		err = cowstat_pud_range(w, p4d, addr, next);
 		if (err)
@@ -311,18 +421,19 @@ static int cowstat_p4d_range(struct cowstat_walk *w, pgd_t *pgd,
 	return 0;
 }
 
-/* Walk [@addr, end of the VMA). */
-static int cowstat_walk_range(struct cowstat_walk *w, unsigned long addr)
+/* Walk [@addr, @end) of one VMA. */
+static int cowstat_pgd_range(struct cowstat_walk *w, unsigned long addr, unsigned long end)
 {
-	struct vm_area_struct *vma = w->vma;
-	unsigned long end = vma->vm_end, next;
+	unsigned long next;
 	pgd_t *pgd;
 	int err;
 
-	pgd = pgd_offset(vma->vm_mm, addr);
+	pgd = pgd_offset(w->vma->vm_mm, addr);
 	do {
+		pgd_t pgdval = READ_ONCE(*pgd);
+
 		next = pgd_addr_end(addr, end);
-		if (pgd_none(*pgd) || unlikely(pgd_bad(*pgd)))
+		if (pgd_none(pgdval) || unlikely(pgd_bad(pgdval)))
 			continue;
 		err = cowstat_p4d_range(w, pgd, addr, next);
 		if (err)
@@ -340,30 +451,16 @@ static bool cowstat_skip_vma(struct vm_area_struct *vma)
 static void cowstat_walk_init(struct cowstat_walk *w, struct vm_area_struct *vma)
 {
 	w->vma = vma;
-	w->cow_vma = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+	w->cow_vma = (vma->vm_flags & (VM_WRITE | VM_SHARED | VM_MAYSHARE)) == VM_WRITE;
+	w->uffd_wp = userfaultfd_wp(vma);
 }
 
 /**
- * cowstat_walk_vma - add up the page counts of one VMA
- * @vma: a VMA of a pinned mm whose mmap lock the caller holds for reading
+ * cowstat_walk_range - add up the page counts of [@start, @end) of @mm
+ * @mm: a user mm, pinned by the caller (mmget), its mmap lock held for reading
+ * @start: first address
+ * @end: end address, exclusive
  * @c: counts to add to
- *
- * Return: 0, or -EINTR when the reader got a fatal signal.
- */
-int cowstat_walk_vma(struct vm_area_struct *vma, struct cowstat_counts *c)
-{
-	struct cowstat_walk w = { .c = c };
-
-	if (cowstat_skip_vma(vma))
-		return 0;
-	cowstat_walk_init(&w, vma);
-	return cowstat_walk_range(&w, vma->vm_start);
-}
-
-/**
- * cowstat_walk_mm - add up the page counts of every VMA of @mm
- * @mm: a user mm, pinned by the caller (mmget)
- * @c: zeroed counts to fill
  *
  * A reader must never stall the process it reads.  When someone waits for
  * the mmap lock (mmap_lock_is_contended(), checked after each page table),
@@ -379,35 +476,35 @@ int cowstat_walk_vma(struct vm_area_struct *vma, struct cowstat_counts *c)
  *  - A grew or merged past resume:   walk it from resume on.
  *
  * Looking the VMAs up again from resume gives the first VMA ending above
- * resume in every case.  Pages that changed while the lock was dropped may be counted as
- * they were or as they are: exactness holds for processes whose memory is
- * not changing, which nothing then contends for.
+ * resume in every case.  Pages that changed while the lock was dropped may
+ * be counted as they were or as they are: exactness holds for processes
+ * whose memory is not changing, which nothing then contends for.
  *
- * Return: 0, or -EINTR when the reader got a fatal signal.
+ * Return: 0 with the lock held, or -EINTR with the lock released when the
+ * reader got a fatal signal.
  */
-int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
+int cowstat_walk_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+		       struct cowstat_counts *c)
 {
 	struct cowstat_walk w = { .c = c, .may_yield = cowstat_yield };
+	unsigned long addr = start;	/* counted below this */
 	struct vm_area_struct *vma;
-	unsigned long addr = 0;		/* counted below this */
-	int err = 0;
+	int err;
 
-	VMA_ITERATOR(vmi, mm, 0);
+	VMA_ITERATOR(vmi, mm, start);
 
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	for (vma = vma_next(&vmi); vma; vma = vma_next(&vmi)) {
+	while ((vma = vma_next(&vmi)) && vma->vm_start < end) {
 		if (cowstat_skip_vma(vma))
 			continue;
 		cowstat_walk_init(&w, vma);
-		err = cowstat_walk_range(&w, max(addr, vma->vm_start));
-		if (err != -EAGAIN) {
-			if (err)
-				break;
+		err = cowstat_pgd_range(&w, max(addr, vma->vm_start), min(vma->vm_end, end));
+		if (!err)
 			continue;
+		if (err != -EAGAIN) {
+			mmap_read_unlock(mm);
+			return err;
 		}
 		addr = w.resume;
-		err = 0;
 		mmap_read_unlock(mm);
 		cond_resched();
 		if (mmap_read_lock_killable(mm))
@@ -415,6 +512,24 @@ int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
 		/* The tree may have changed: the next VMA is the one ending above addr. */
 		mas_set(&vmi.mas, addr);
 	}
-	mmap_read_unlock(mm);
+	return 0;
+}
+
+/**
+ * cowstat_walk_mm - add up the page counts of every VMA of @mm
+ * @mm: a user mm, pinned by the caller (mmget)
+ * @c: zeroed counts to fill
+ *
+ * Return: 0, or -EINTR when the reader got a fatal signal.
+ */
+int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
+{
+	int err;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	err = cowstat_walk_range(mm, 0, ULONG_MAX, c);
+	if (!err)
+		mmap_read_unlock(mm);
 	return err;
 }

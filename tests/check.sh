@@ -8,7 +8,10 @@
 #  - the module built with sparse (C=2) and W=1, warnings as errors,
 #    against Debian 12's 6.1 and 6.12 headers (or KDIR alone);
 #  - userprobe/ and tests/ built with -Wall -Wextra -Werror (make all),
-#    and cppcheck.
+#    and cppcheck;
+#  - the image the same built in two folders (tests/repro.sh);
+#  - vm/config.sh's apt-get waits for a lock that another apt holds
+#    (tests/apt-lock.sh).
 set -euo pipefail
 source "$(dirname "$0")/../vm/config.sh"
 cd "$TOP"
@@ -59,6 +62,12 @@ step "cppcheck"
 cppcheck --std=c11 --enable=warning,style,performance,portability \
 	--suppress=variableScope --error-exitcode=1 --inline-suppr -q \
 	-Iuserprobe userprobe tests || fail "cppcheck"
+
+step "reproducible: the image built in two folders"
+"$TOP/tests/repro.sh" || fail "tests/repro.sh"
+
+step "apt waits for another apt's lock"
+"$TOP/tests/apt-lock.sh" || fail "tests/apt-lock.sh"
 
 if [ "$failed" -ne 0 ]; then
 	echo "make check: FAILED"

@@ -236,6 +236,8 @@ int main(int argc, char **argv)
 		{ row_cases, &nr_row_cases },
 		{ count_cases, &nr_count_cases },
 		{ event_cases, &nr_event_cases },
+		{ exact_cases, &nr_exact_cases },
+		{ predict_cases, &nr_predict_cases },
 		{ maps_cases, &nr_maps_cases },
 		{ lesson_cases, &nr_lesson_cases },
 		{ input_cases, &nr_input_cases },
@@ -247,6 +249,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], PUPPET_FLAG))
 		puppet_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], CORE_HELPER_FLAG))
+		return core_helper_main();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	/* Work out the plan before running anything. */

@@ -17,6 +17,7 @@
 #define MODULE_PATH	"/lib/modules/cowstat.ko"
 #define MAPS_PATH	"/proc/cowstat_maps"
 #define COWPROBE	"/bin/cowprobe"
+#define SUID_WAIT	"/tests/suid_wait"	/* setuid root: see suid_wait.c */
 #define STUDENT_UID	1000
 
 struct test_case {
@@ -26,9 +27,15 @@ struct test_case {
 };
 
 extern const struct test_case count_cases[], row_cases[], robust_cases[],
-	event_cases[], maps_cases[], lesson_cases[], input_cases[], security_cases[];
-extern const int nr_count_cases, nr_row_cases, nr_robust_cases,
-	nr_event_cases, nr_maps_cases, nr_lesson_cases, nr_input_cases, nr_security_cases;
+	event_cases[], exact_cases[], predict_cases[], maps_cases[], lesson_cases[],
+	input_cases[], security_cases[];
+extern const int nr_count_cases, nr_row_cases, nr_robust_cases, nr_event_cases,
+	nr_exact_cases, nr_predict_cases, nr_maps_cases, nr_lesson_cases, nr_input_cases,
+	nr_security_cases;
+
+/* argv[1] of this program run by the kernel as the core-dump helper (test_exact.c). */
+#define CORE_HELPER_FLAG	"--core-helper"
+int core_helper_main(void);
 
 /* Failures seen by check() since the current case started. */
 extern int check_failures;

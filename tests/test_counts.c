@@ -79,10 +79,9 @@ out:
  * own now and are reused, K reuses and not one copy or page moved.
  * Writing K other pages copies them for the parent instead.
  *
- * Extra copies from the puppets' own stacks and libc data: none are
- * expected (puppets warm up after fork), at most EXTRA_COPIES are allowed.
+ * Puppets warm up after fork (their own stacks and libc data are copied
+ * then), so a step's events are the region's alone: exact.
  */
-#define EXTRA_COPIES	2
 
 /*
  * An event column the module cannot count says "-": a failure here, as
@@ -103,13 +102,9 @@ static void check_events(const char *who, const struct cowstat_row *before,
 	long long dr = col(after, "reuses") - col(before, "reuses");
 
 	if (!uncounted(after, "copies"))
-		check(dc >= copies && dc <= copies + EXTRA_COPIES,
-		      "%s: copies rose by %lld, expected %ld (+%d at most)", who, dc, copies,
-		      EXTRA_COPIES);
+		check(dc == copies, "%s: copies rose by %lld, expected %ld", who, dc, copies);
 	if (!uncounted(after, "reuses"))
-		check(dr >= reuses && dr <= reuses + EXTRA_COPIES,
-		      "%s: reuses rose by %lld, expected %ld (+%d at most)", who, dr, reuses,
-		      EXTRA_COPIES);
+		check(dr == reuses, "%s: reuses rose by %lld, expected %ld", who, dr, reuses);
 	check_delta(who, before, after, "forks", 0);
 }
 

@@ -20,6 +20,7 @@
 #include "cowtest.h"
 
 #define MAX_VALUES	4096
+#define PAGE_VALUES	9	/* rss anon shared private cow reusable zero file thp */
 
 /* ---- a small JSON checker: does @s hold exactly one JSON value? ---- */
 
@@ -147,43 +148,43 @@ static void text_values(char *out, struct values *vs)
 	char *line, *save = NULL;
 
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *tok[16], *s2 = NULL, *t;
+		char *tok[20], *s2 = NULL, *t;
 		int n = 0, first, i;
 
 		if (strstr(line, "change") || strchr(line, '|'))
 			continue;
-		for (t = strtok_r(line, " ", &s2); t && n < 16; t = strtok_r(NULL, " ", &s2))
+		for (t = strtok_r(line, " ", &s2); t && n < 20; t = strtok_r(NULL, " ", &s2))
 			tok[n++] = t;
-		/* "parent 104 region v*8 e*3" or, for later areas, "104 bss v*8" */
+		/* "parent 104 region v*9 e*3" or, for later areas, "104 bss v*9" */
 		first = isdigit((unsigned char)tok[0][0]) ? 0 : 1;
-		if (n < first + 2 + 8 || !isdigit((unsigned char)tok[first][0]) ||
+		if (n < first + 2 + PAGE_VALUES || !isdigit((unsigned char)tok[first][0]) ||
 		    !strstr(" region data bss heap stack ", tok[first + 1]))
 			continue;
-		for (i = 0; i < 8; i++) {
-			const char *t8 = tok[first + 2 + i];
+		for (i = 0; i < PAGE_VALUES; i++) {
+			const char *tv = tok[first + 2 + i];
 
-			if (strcmp(t8, "-") && strspn(t8, "0123456789") != strlen(t8))
+			if (strcmp(tv, "-") && strspn(tv, "0123456789") != strlen(tv))
 				break;
 		}
-		if (i < 8)
+		if (i < PAGE_VALUES)
 			continue;
-		for (i = 0; i < 8; i++)
+		for (i = 0; i < PAGE_VALUES; i++)
 			add(vs, value_of(tok[first + 2 + i]));
 	}
 }
 
-/* JSON: each "areas" object's eight values, in order. */
+/* JSON: each "areas" object's values, in order. */
 static void json_values(const char *out, struct values *vs)
 {
-	static const char *const keys[] = {
-		"\"rss\":", "\"anon\":", "\"shared\":", "\"private\":", "\"cow\":", "\"zero\":",
-		"\"file\":", "\"thp\":",
+	static const char *const keys[PAGE_VALUES] = {
+		"\"rss\":", "\"anon\":", "\"shared\":", "\"private\":", "\"cow\":",
+		"\"reusable\":", "\"zero\":", "\"file\":", "\"thp\":",
 	};
 	const char *p = out;
 	int i;
 
 	while ((p = strstr(p, "\"rss\":"))) {
-		for (i = 0; i < 8; i++) {
+		for (i = 0; i < PAGE_VALUES; i++) {
 			const char *k = strstr(p, keys[i]);
 			char tok[32];
 
@@ -196,7 +197,7 @@ static void json_values(const char *out, struct values *vs)
 	}
 }
 
-/* CSV: columns 6..13 (rss..thp) of each data row; checks the column count. */
+/* CSV: columns 6..14 (rss..thp) of each data row; checks the column count. */
 static void csv_values(char *out, struct values *vs, bool *ok)
 {
 	char *line, *save = NULL;
@@ -218,7 +219,7 @@ static void csv_values(char *out, struct values *vs, bool *ok)
 			field = strchr(field, ',');
 			field = field ? field + 1 : NULL;
 		}
-		for (i = 0; i < 8 && field; i++) {
+		for (i = 0; i < PAGE_VALUES && field; i++) {
 			char tok[32] = "";
 
 			sscanf(field, "%31[^,]", tok);
@@ -349,16 +350,16 @@ static enum ktap_result lesson_without_module(const char **skip)
 		return KTAP_FAIL;
 	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "cowprobe split without the module: "
 	      "status %#x", status);
-	check(strstr(err, "copies, reuses, forks and cow are missing") != NULL,
+	check(strstr(err, "copies, reuses, forks, cow and reusable are missing") != NULL,
 	      "cowprobe does not say what is missing: '%s'", err);
 	without.n = 0;
 	json_values(out, &without);
 	free(out);
 	check(without.n == with.n && with.n > 0, "%d values without the module, %d with",
 	      without.n, with.n);
-	/* rss, anon, shared, private as with the module; cow is missing. */
+	/* rss, anon, shared, private as with the module; cow and reusable are missing. */
 	for (len = 0; len < with.n && len < without.n; len++)
-		if (len % 8 < 4)
+		if (len % PAGE_VALUES < 4)
 			check(with.v[len] == without.v[len], "value %d: %lld with the module, %lld without",
 			      len, with.v[len], without.v[len]);
 	return KTAP_PASS;

@@ -13,97 +13,16 @@
 #include <unistd.h>
 
 #include "cowtest.h"
+#include "maps_rows.h"
 
-#define NR_PAGE_COLS	9
 #define N		1000
 #define K		100
-
-static const char *const page_cols[NR_PAGE_COLS] = {
-	"rss", "anon", "shared", "private", "cow", "zero", "file", "swap", "thp",
-};
-
-struct maps_row {
-	int pid;
-	unsigned long start, end;
-	char perms[5];
-	long long val[NR_PAGE_COLS];
-	char name[256];
-};
-
-struct maps {
-	struct maps_row *rows;
-	size_t n;
-};
-
-static bool parse_maps_row(const char *line, struct maps_row *r)
-{
-	const char *p;
-	int used, i;
-
-	if (sscanf(line, "%d %lx %lx %4s%n", &r->pid, &r->start, &r->end, r->perms, &used) != 4)
-		return false;
-	p = line + used;
-	for (i = 0; i < NR_PAGE_COLS; i++) {
-		if (sscanf(p, "%lld%n", &r->val[i], &used) != 1)
-			return false;
-		p += used;
-	}
-	if (*p++ != ' ')
-		return false;
-	snprintf(r->name, sizeof(r->name), "%.*s", (int)strcspn(p, "\n"), p);
-	return true;
-}
-
-/* Read the whole file; false (with a diagnostic) if it is not as documented. */
-static bool read_maps(struct maps *m)
-{
-	static const char header[] = "pid start end perms rss anon shared private cow zero "
-				     "file swap thp name";
-	char line[512], words[512] = "", *tok, *save = NULL;
-	bool ok = true;
-	FILE *f;
-
-	m->rows = NULL;
-	m->n = 0;
-	f = fopen(MAPS_PATH, "re");
-	if (!f) {
-		check(false, "cannot open " MAPS_PATH);
-		return false;
-	}
-	if (fgets(line, sizeof(line), f)) {
-		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
-			snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s%s",
-				 words[0] ? " " : "", tok);
-	}
-	ok = check(!strcmp(words, header), "header '%s', expected '%s'", words, header);
-	while (ok && fgets(line, sizeof(line), f)) {
-		struct maps_row *rows = realloc(m->rows, (m->n + 1) * sizeof(*rows));
-
-		if (!check(rows != NULL, "out of memory"))
-			break;
-		m->rows = rows;
-		ok = check(parse_maps_row(line, &m->rows[m->n]), "malformed row: %s", line);
-		m->n += ok;
-	}
-	fclose(f);
-	return ok;
-}
-
-/* The row of @pid's mapping holding @addr, or NULL. */
-static const struct maps_row *maps_find(const struct maps *m, pid_t pid, unsigned long addr)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (m->rows[i].pid == pid && m->rows[i].start <= addr && addr < m->rows[i].end)
-			return &m->rows[i];
-	return NULL;
-}
 
 /*
  * A quiescent process's mapping rows add up to its /proc/cowstat row, and
  * the region's row holds exactly the region's pages: after the child wrote
- * K of them, N - K shared (and cow) and K private in both.
+ * K of them, N - K shared (and cow) and K private in both; the parent's K
+ * are reusable, the child's K writable.
  */
 static enum ktap_result maps_rows_add_up(const char **skip)
 {
@@ -157,6 +76,10 @@ static enum ktap_result maps_rows_add_up(const char **skip)
 		      "puppet %d: region rss %lld anon %lld shared %lld private %lld cow %lld, expected %d %d %d %d %d",
 		      who, region->val[0], region->val[1], region->val[2], region->val[3],
 		      region->val[4], N, N, N - K, K, N - K);
+		/* The parent's originals are its own again, still write-protected: reusable. */
+		check(region->val[5] == (who == 0 ? K : 0),
+		      "puppet %d: region reusable %lld, expected %d", who, region->val[5],
+		      who == 0 ? K : 0);
 	}
 out:
 	free(m.rows);

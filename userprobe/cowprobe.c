@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 	report_init(&pr);
 	if (!pr.have_module)
 		fprintf(stderr, "cowprobe: no %s (is the cowstat module loaded?): the page counts "
-			"come from /proc/PID/pagemap; copies, reuses, forks and cow are missing\n",
+			"come from /proc/PID/pagemap; copies, reuses, forks, cow and reusable are missing\n",
 			pr.table);
 
 	report_text(&pr, "cowprobe %s: %s.\n", lesson->name, lesson->summary);

@@ -45,7 +45,7 @@ unset key
 plot "< tail -n +2 $dir/faults.csv" using 3:xtic(2)
 GP
 
-# split.csv: lesson,step,role,pid,area,rss,anon,shared,private,cow,zero,file,thp,copies,...
+# split.csv: lesson,step,role,pid,area,rss,anon,shared,private,cow,reusable,zero,file,thp,copies,...
 gnuplot <<GP
 set terminal pngcairo size 720,420 font ",10"
 set output "$dir/split.png"

@@ -15,7 +15,7 @@
 enum format { FMT_TEXT, FMT_JSON, FMT_CSV };
 
 /* The page columns of a mapping, and the event columns of a process. */
-enum { R_RSS, R_ANON, R_SHARED, R_PRIVATE, R_COW, R_ZERO, R_FILE, R_THP, NR_RCOLS };
+enum { R_RSS, R_ANON, R_SHARED, R_PRIVATE, R_COW, R_REUSABLE, R_ZERO, R_FILE, R_THP, NR_RCOLS };
 enum { E_COPIES, E_REUSES, E_FORKS, NR_ECOLS };
 #define NA		LLONG_MIN	/* a figure that is missing */
 #define MAX_AREAS	4

@@ -36,12 +36,13 @@ int puppet_spawn(struct puppet *puppets, int n, const char *exe,
  * Send a command and wait for the reply:
  *   map anon|shared|thp|file PAGES, unmap, addr (of the region),
  *   write FIRST COUNT, read FIRST COUNT, poke PAGE VALUE, peek PAGE,
- *   madvise dontfork|wipeonfork, mlock, munlock,
+ *   madvise dontfork|wipeonfork|mergeable, mlock, munlock,
  *   seg addr|get|set DELTA (a value each in data, bss, heap and stack),
  *   thread, exec (a fresh puppet, same channel), forktime ROUNDS,
- *   wait, exit STATUS
- * and wait for
- * the reply.  Returns the command's value (>= 0), or -1 with a message in
+ *   wait, exit STATUS,
+ *   and for the tests (puppet_faults.c): workers, race FIRST COUNT,
+ *   anonvma ROUNDS, wpass FIRST COUNT, fill FIRST COUNT, storm ROUNDS;
+ * and wait for the reply.  Returns the command's value (>= 0), or -1 with a message in
  * @err.
  */
 long puppet_cmd(struct puppet *p, char *err, size_t errlen,

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "puppet.h"
+#include "puppet_internal.h"
 
 #define MSG_LEN		128
 #define THP_SIZE	(2UL << 20)
@@ -48,9 +49,9 @@ static struct {
 	char msg[MSG_LEN];	/* the command being run */
 } pp __attribute__((aligned(256)));	/* on one page: warm_up() copies it whole */
 
-static void reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define reply	puppet_reply
 
-static void reply(const char *fmt, ...)
+void puppet_reply(const char *fmt, ...)
 {
 	char msg[MSG_LEN];
 	va_list ap;
@@ -162,6 +163,17 @@ static void do_touch(int write, size_t first, size_t count)
 			sum += *p;
 	}
 	reply("ok %d", sum & 0);
+}
+
+char *puppet_region(size_t *pages)
+{
+	*pages = pp.pages;
+	return pp.base;
+}
+
+bool puppet_range_ok(size_t first, size_t count)
+{
+	return pp.base && first <= pp.pages && count <= pp.pages - first;
 }
 
 static void run_command(char *msg);
@@ -298,6 +310,7 @@ static void do_madvise(const char *what)
 	static const struct { const char *name; int advice; } advice[] = {
 		{ "dontfork", MADV_DONTFORK },
 		{ "wipeonfork", MADV_WIPEONFORK },
+		{ "mergeable", MADV_MERGEABLE },
 	};
 	unsigned int i;
 
@@ -426,7 +439,7 @@ static void run_command(char *msg)
 	} else if (sscanf(msg, "exit %d", &n) == 1) {
 		reply("ok 0");
 		_exit(n);
-	} else {
+	} else if (!puppet_fault_command(msg)) {
 		reply("err unknown command '%s'", msg);
 	}
 }

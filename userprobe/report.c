@@ -21,13 +21,11 @@
 static void json_str(const char *s);
 
 static const char *const rcol[NR_RCOLS] = {
-	"rss", "anon", "shared", "private", "cow", "zero", "file", "thp",
+	"rss", "anon", "shared", "private", "cow", "reusable", "zero", "file", "thp",
 };
 static const char *const ecol[NR_ECOLS] = { "copies", "reuses", "forks" };
 
-/* Column order in /proc/cowstat_maps after perms. */
-static const int maps_index[NR_RCOLS] = { 0, 1, 2, 3, 4, 5, 6, 8 };
-#define MAPS_PAGE_COLS	9
+#define MAPS_MAX_COLS	32
 
 void report_init(struct probe *pr)
 {
@@ -76,26 +74,54 @@ void report_unexpected(struct probe *pr, const char *what)
 	fprintf(stderr, "cowprobe: %s, step %d: %s\n", pr->lesson, pr->step, what);
 }
 
+/*
+ * Where each of rcol[] is among the numbers of a /proc/cowstat_maps row
+ * (after pid, start, end and perms), from its header; -1 when missing.
+ */
+static int maps_columns(char *header, int *index, int *nvals)
+{
+	char *save = NULL, *tok;
+	int n = 0, i;
+
+	for (i = 0; i < NR_RCOLS; i++)
+		index[i] = -1;
+	for (tok = strtok_r(header, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), n++)
+		for (i = 0; i < NR_RCOLS; i++)
+			if (n >= 4 && !strcmp(tok, rcol[i]))
+				index[i] = n - 4;
+	*nvals = n - 5;		/* less pid, start, end, perms and name */
+	return *nvals > 0 && *nvals <= MAPS_MAX_COLS ? 0 : -1;
+}
+
 /* Fill the areas of the @n snapshots from one read of /proc/cowstat_maps. */
 static int read_areas(struct probe *pr, struct snap *s, int n)
 {
+	int index[NR_RCOLS], nvals, a, i, k;
 	char line[512];
 	FILE *f;
-	int a, i, k;
 
 	f = fopen(pr->maps, "re");
 	if (!f) {
 		snprintf(pr->err, sizeof(pr->err), "%s: %m", pr->maps);
 		return -1;
 	}
+	if (!fgets(line, sizeof(line), f) || maps_columns(line, index, &nvals)) {
+		snprintf(pr->err, sizeof(pr->err), "%s: no header of page columns", pr->maps);
+		fclose(f);
+		return -1;
+	}
 	while (fgets(line, sizeof(line), f)) {
+		long long v[MAPS_MAX_COLS];
 		unsigned long start, end;
-		long long v[MAPS_PAGE_COLS];
-		int pid;
+		int pid, used;
+		char *p;
 
-		if (sscanf(line, "%d %lx %lx %*s %lld %lld %lld %lld %lld %lld %lld %lld %lld",
-			   &pid, &start, &end, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-			   &v[7], &v[8]) != 12)
+		if (sscanf(line, "%d %lx %lx %*s%n", &pid, &start, &end, &used) != 3)
+			continue;
+		for (i = 0, p = line + used; i < nvals; i++, p += used)
+			if (sscanf(p, "%lld%n", &v[i], &used) != 1)
+				break;
+		if (i < nvals)
 			continue;
 		for (k = 0; k < n; k++) {
 			if (pid != s[k].pid)
@@ -103,7 +129,7 @@ static int read_areas(struct probe *pr, struct snap *s, int n)
 			for (a = 0; a < pr->nareas; a++)
 				if (start <= pr->area_addr[a] && pr->area_addr[a] < end)
 					for (i = 0; i < NR_RCOLS; i++)
-						s[k].area[a][i] = v[maps_index[i]];
+						s[k].area[a][i] = index[i] < 0 ? NA : v[index[i]];
 		}
 	}
 	fclose(f);
@@ -189,14 +215,22 @@ static void take_snap(struct probe *pr, int who, const struct cowstat_table *t, 
 	}
 }
 
-static void print_num(long long v, const long long *prev)
+/* A column is as wide as its name, 7 at least. */
+static int col_width(const char *name)
+{
+	int len = (int)strlen(name);
+
+	return len > 7 ? len : 7;
+}
+
+static void print_num(long long v, const long long *prev, int width)
 {
 	if (v == NA || (prev && *prev == NA))
-		printf(" %7s", "-");
+		printf(" %*s", width, "-");
 	else if (prev)
-		printf(" %+7lld", v - *prev);
+		printf(" %+*lld", width, v - *prev);
 	else
-		printf(" %7lld", v);
+		printf(" %*lld", width, v);
 }
 
 static void text_step(struct probe *pr, const char *title, const int *who, int n,
@@ -207,9 +241,9 @@ static void text_step(struct probe *pr, const char *title, const int *who, int n
 
 	printf("step %d: %s\n  %-8s %7s %-7s", pr->step, title, "", "pid", " area");
 	for (i = 0; i < NR_RCOLS; i++)
-		printf(" %7s", rcol[i]);
+		printf(" %*s", col_width(rcol[i]), rcol[i]);
 	for (i = 0; i < NR_ECOLS; i++)
-		printf(" %7s", ecol[i]);
+		printf(" %*s", col_width(ecol[i]), ecol[i]);
 	printf("\n");
 	for (k = 0; k < n; k++) {
 		const struct snap *last = pr->have_last[who[k]] ? &pr->last[who[k]] : NULL;
@@ -226,12 +260,14 @@ static void text_step(struct probe *pr, const char *title, const int *who, int n
 				else
 					printf("  %-8s %7s %-7s", "  change", "", "");
 				for (c = 0; c < NR_RCOLS; c++)
-					print_num(s[k].area[a][c], i ? &last->area[a][c] : NULL);
+					print_num(s[k].area[a][c], i ? &last->area[a][c] : NULL,
+						  col_width(rcol[c]));
 				for (c = 0; c < NR_ECOLS; c++) {
 					if (a)
-						printf(" %7s", "");
+						printf(" %*s", col_width(ecol[c]), "");
 					else
-						print_num(s[k].event[c], i ? &last->event[c] : NULL);
+						print_num(s[k].event[c], i ? &last->event[c] : NULL,
+							  col_width(ecol[c]));
 				}
 				printf("\n");
 			}

@@ -10,6 +10,8 @@ ACCEL=${ACCEL:-tcg}
 VM_MEM=${VM_MEM:-1024}		# MiB; THP needs 512 or more
 VM_SMP=${VM_SMP:-2}
 VM_TIMEOUT=${VM_TIMEOUT:-300}	# seconds before the host kills the guest
+# Seconds apt-get waits for another apt or dpkg (unattended upgrades, say).
+APT_LOCK_WAIT=${APT_LOCK_WAIT:-300}
 
 die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
@@ -26,7 +28,58 @@ install_missing() {	# install_missing PACKAGE...
 	cmd="apt-get install -y --no-install-recommends ${missing[*]}"
 	[ "$(id -u)" -eq 0 ] || die "missing packages; run: sudo $cmd"
 	echo "${0##*/}: $cmd"
-	DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
+	apt_get install -y --no-install-recommends "${missing[@]}"
+}
+
+# apt-get ARG..., its output dropped (not its errors), waiting up to
+# APT_LOCK_WAIT seconds for a lock another apt or dpkg holds instead of
+# failing at once.  apt's DPkg::Lock::Timeout covers dpkg's locks only:
+# apt 2.6 gives up at once on the lists lock (apt-get update) and the
+# archives lock, so those failures are retried here.
+apt_get() {
+	local deadline=$((SECONDS + APT_LOCK_WAIT)) dir status
+	# apt-get's status, not its reader's, whether the caller sets pipefail or not.
+	local -
+	set -o pipefail
+
+	dir=$(mktemp -d)
+	while :; do
+		status=0
+		# C: the lock messages are matched.
+		LC_ALL=C DEBIAN_FRONTEND=noninteractive apt-get \
+			-o DPkg::Lock::Timeout=$((deadline > SECONDS ? deadline - SECONDS : 0)) \
+			"$@" 2>"$dir/err" | apt_lock_note "$dir/said" "$deadline" || status=$?
+		if [ "$status" -ne 0 ] && [ "$SECONDS" -lt "$deadline" ] &&
+			grep -q 'Could not get lock' "$dir/err"; then
+			apt_lock_note "$dir/said" "$deadline" <"$dir/err"
+			sleep 2
+			continue
+		fi
+		cat "$dir/err" >&2
+		rm -rf "$dir"
+		return "$status"
+	done
+}
+
+# Reads apt-get's output: on its first "Could not get lock" (FLAG names
+# a file that marks it said), says who holds which lock and how long this
+# waits.
+apt_lock_note() {	# apt_lock_note FLAG DEADLINE
+	local line what
+
+	while IFS= read -r line; do
+		case $line in
+		*"Could not get lock "*)
+			[ ! -e "$1" ] || continue
+			: >"$1"
+			# "/var/lib/dpkg/lock-frontend. It is held by process 7294 (apt-get)..."
+			what=${line#*Could not get lock }
+			what=${what%...}
+			echo "${0##*/}: another apt or dpkg holds the lock; waiting up to" \
+				"$(($2 - SECONDS)) s: ${what/. It is held by/, held by}"
+			;;
+		esac
+	done
 }
 
 # The Debian kernel release the module is built for and the VM boots.

@@ -18,7 +18,7 @@ apt_lists_empty() {
 if apt_lists_empty || ! KVER=$(kver 2>/dev/null); then
 	if [ "$(id -u)" -eq 0 ]; then
 		echo "deps: apt-get update"
-		apt-get update -q >/dev/null
+		apt_get update -q
 	else
 		die "apt knows no packages yet: run 'sudo apt-get update', then again"
 	fi

@@ -18,7 +18,7 @@ busybox=/bin/busybox
 module=${COWSTAT_KO:-$TOP/module/cowstat.ko}
 [ -f "$module" ] || die "$module is missing: run make first"
 for f in userprobe/cowprobe tests/cowstat_test tests/cow_bench \
-	tests/scan_bench tests/stall_bench tests/stress; do
+	tests/scan_bench tests/stall_bench tests/stress tests/suid_wait; do
 	[ -f "$TOP/$f" ] || die "$f is missing: run make first"
 done
 if ! dpkg-query -W -f='${Status}\n' busybox-static 2>/dev/null |
@@ -44,6 +44,8 @@ install -m 0755 "$TOP/tests/stall_bench" "$root/tests/stall_bench"
 install -m 0755 "$TOP/tests/bench-in-vm.sh" "$root/tests/bench-in-vm.sh"
 install -m 0755 "$TOP/tests/stress" "$root/tests/stress"
 install -m 0755 "$TOP/tests/stress-in-vm.sh" "$root/tests/stress-in-vm.sh"
+# Setuid root (owner 0 in the archive): the visibility tests exec it as uid 1000.
+install -m 4755 "$TOP/tests/suid_wait" "$root/tests/suid_wait"
 # The kernel's cow selftest, when tests/cow-selftest.sh built it (make test-stress).
 if [ -f "$BUILD/selftests/cow" ]; then
 	install -m 0755 "$BUILD/selftests/cow" "$root/tests/cow"

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Event counts that stay exact on the paths where a fault does not simply
+ * copy or reuse once: two threads faulting on one page together, a first
+ * write that needs an anon_vma while the mmap lock is contended (the
+ * per-VMA-lock fault retried), faults in flight while the counters are
+ * reset and while the module is loaded; a kernel thread's child (a
+ * user-mode helper) with counters of its own; and no probe hit missed.
+ * Every count is taken once the faults have returned.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cowtest.h"
+
+#define N	1000	/* pages of a region */
+#define K	100	/* pages of a known step */
+#define ROUNDS	300	/* first writes under a contended mmap lock */
+#define SYSFS	"/sys/kernel/cowstat/"
+
+enum { PARENT, CHILD };
+
+static void check_events(const char *who, const struct cowstat_row *before,
+			 const struct cowstat_row *after, long copies, long reuses)
+{
+	check_delta(who, before, after, "copies", copies);
+	check_delta(who, before, after, "reuses", reuses);
+}
+
+/*
+ * The child's two threads write each of the N shared pages at the same
+ * moment: both fault, and where both reach the copy, one copy is
+ * installed and the other dropped (wp_page_copy() finds the PTE changed).
+ * N pages turned private: N copies, exactly.
+ */
+static enum ktap_result threads_fault_one_page(const char **skip)
+{
+	struct cowstat_row before[2], after[2];
+	struct puppet p[2];
+
+	(void)skip;
+	if (!spawn(p, 2, "t-race"))
+		return KTAP_FAIL;
+	if (!pcmd(&p[PARENT], "map anon %d", N) || !pcmd(&p[PARENT], "write 0 %d", N) ||
+	    !pfork(p, PARENT, CHILD) || !pcmd(&p[CHILD], "workers") || !snapshot(p, 2, before) ||
+	    !pcmd(&p[CHILD], "race 0 %d", N) || !snapshot(p, 2, after))
+		goto out;
+	check_delta("child", &before[CHILD], &after[CHILD], "private", N);
+	check_delta("child", &before[CHILD], &after[CHILD], "shared", -N);
+	check_events("child", &before[CHILD], &after[CHILD], N, 0);
+	/* The parent's pages are its own again (reusable), and it faulted on none. */
+	check_delta("parent", &before[PARENT], &after[PARENT], "reusable", N);
+	check_events("parent", &before[PARENT], &after[PARENT], 0, 0);
+out:
+	finish(p, 2);
+	return KTAP_PASS;
+}
+
+/*
+ * ROUNDS times a fresh page is read (the zero page) and written (a copy of
+ * it), each time in a new mapping with no anon_vma yet, while a thread of
+ * the same process maps and unmaps memory without a pause.  Where faults
+ * run under the per-VMA lock (6.4 on), the copy must take the mmap lock to
+ * make the anon_vma; when it cannot, the fault returns VM_FAULT_RETRY and
+ * runs again under the mmap lock.  One copy a round, however often.
+ */
+static enum ktap_result retried_fault_counts_once(const char **skip)
+{
+	struct cowstat_row before[1], after[1];
+	struct puppet p[1];
+
+	(void)skip;
+	if (!spawn(p, 1, "t-retry"))
+		return KTAP_FAIL;
+	if (!pcmd(&p[0], "workers") || !snapshot(p, 1, before) ||
+	    !pcmd(&p[0], "anonvma %d", ROUNDS) || !snapshot(p, 1, after))
+		goto out;
+	check_events("puppet", &before[0], &after[0], ROUNDS, 0);
+out:
+	finish(p, 1);
+	return KTAP_PASS;
+}
+
+/* A child that runs @cmd (a shell command) again and again until *stop closes. */
+static pid_t repeat_in_child(const char *cmd, int *stop)
+{
+	struct pollfd pfd;
+	pid_t pid;
+
+	if (pipe(stop))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(stop[1]);
+		pfd.fd = stop[0];
+		pfd.events = POLLIN;
+		while (poll(&pfd, 1, 0) == 0)
+			if (system(cmd) != 0)
+				usleep(1000);
+		_exit(0);
+	}
+	close(stop[0]);
+	return pid;
+}
+
+/* Let the child finish the command it runs, and reap it. */
+static void stop_child(pid_t pid, int *stop)
+{
+	close(stop[1]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+/*
+ * The parent writes shared pages after its child is gone: reuses, 1000 a
+ * round, while @what happens again and again (counters reset, the module
+ * reloaded).  No fault caught half-way may leave a count behind: the
+ * known step that follows (K copies, K reuses) moves the counts by exactly
+ * K each.
+ */
+static void storm_then_known_step(const char *name, const char *what)
+{
+	struct cowstat_row before[2], after[2];
+	struct puppet p[2];
+	int stop[2];
+	pid_t busy;
+
+	if (!spawn(p, 2, name))
+		return;
+	if (!pcmd(&p[PARENT], "map anon %d", N) || !pcmd(&p[PARENT], "write 0 %d", N))
+		goto out;
+	busy = repeat_in_child(what, stop);
+	if (!check(busy > 0, "fork: %s", strerror(errno)))
+		goto out;
+	pcmd(&p[PARENT], "storm 40");
+	stop_child(busy, stop);
+
+	if (!pfork(p, PARENT, CHILD) || !snapshot(p, 2, before) ||
+	    !pcmd(&p[PARENT], "write 0 %d", K) || !pcmd(&p[CHILD], "write 0 %d", K) ||
+	    !snapshot(p, 2, after))
+		goto out;
+	/* The parent's writes copy (the child shares the pages); the child's then reuse. */
+	check_events("parent", &before[PARENT], &after[PARENT], K, 0);
+	check_events("child", &before[CHILD], &after[CHILD], 0, K);
+out:
+	finish(p, 2);
+}
+
+static enum ktap_result reset_under_load(const char **skip)
+{
+	(void)skip;
+	storm_then_known_step("t-reset-load", "echo reset > " COWSTAT_PATH);
+	return KTAP_PASS;
+}
+
+static enum ktap_result load_under_load(const char **skip)
+{
+	(void)skip;
+	storm_then_known_step("t-load-load", "rmmod cowstat; insmod " MODULE_PATH);
+	return KTAP_PASS;
+}
+
+static long long sysfs_value(const char *name)
+{
+	char buf[64] = "";
+	FILE *f = fopen(name, "re");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return atoll(buf);
+}
+
+/*
+ * Every probe hit since load reached the module: /sys/kernel/cowstat/missed
+ * is 0 after the races above (it counts kprobe hits the kprobes layer
+ * dropped, return probes without a free instance, and faults that found
+ * no slot).
+ */
+static enum ktap_result no_probe_hit_missed(const char **skip)
+{
+	(void)skip;
+	check(sysfs_value(SYSFS "missed") == 0, SYSFS "missed is %lld",
+	      sysfs_value(SYSFS "missed"));
+	return KTAP_PASS;
+}
+
+#define HELPER_PID	"/tmp/core-helper.pid"
+#define HELPER_GO	"/tmp/core-helper.go"
+
+/*
+ * The core-dump helper: run by the kernel (core_pattern "|..."), a child of
+ * a kernel thread.  It writes its pid, waits for HELPER_GO, then takes the
+ * core and exits.
+ */
+int core_helper_main(void)
+{
+	char buf[4096];
+	FILE *f;
+	int i;
+
+	f = fopen(HELPER_PID ".tmp", "we");
+	if (!f)
+		return 1;
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	rename(HELPER_PID ".tmp", HELPER_PID);
+	for (i = 0; i < 30000 && access(HELPER_GO, F_OK); i++)
+		usleep(1000);
+	while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
+		;
+	return 0;
+}
+
+static bool write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+	bool ok = f && fputs(text, f) >= 0;
+
+	if (f)
+		ok &= fclose(f) == 0;
+	return ok;
+}
+
+/*
+ * A kernel thread's child that becomes a process (a user-mode helper: here
+ * the core-dump pipe's) has event counters from its fork, like any other
+ * process: its row shows numbers, not "-".
+ */
+static enum ktap_result kthread_child_counted(const char **skip)
+{
+	char pattern[256] = "", cmd[128];
+	struct cowstat_table t;
+	long long helper = 0;
+	FILE *f;
+	pid_t victim;
+	int i;
+
+	(void)skip;
+	f = fopen("/proc/sys/kernel/core_pattern", "re");
+	if (!check(f && fgets(pattern, sizeof(pattern), f), "cannot read core_pattern")) {
+		if (f)
+			fclose(f);
+		return KTAP_FAIL;
+	}
+	fclose(f);
+	unlink(HELPER_PID);
+	unlink(HELPER_GO);
+	snprintf(cmd, sizeof(cmd), "|/tests/cowstat_test %s", CORE_HELPER_FLAG);
+	if (!check(write_text("/proc/sys/kernel/core_pattern", cmd), "cannot set core_pattern"))
+		return KTAP_FAIL;
+
+	fflush(stdout);
+	victim = fork();
+	if (victim == 0) {
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+		setrlimit(RLIMIT_CORE, &rl);
+		abort();
+	}
+	for (i = 0; i < 20000 && access(HELPER_PID, F_OK); i++)
+		usleep(1000);
+	f = fopen(HELPER_PID, "re");
+	if (check(f && fscanf(f, "%lld", &helper) == 1, "the core-dump helper never ran")) {
+		char err[256];
+
+		if (check(cowstat_read(&t, COWSTAT_PATH, err, sizeof(err)) == 0, "%s", err)) {
+			const struct cowstat_row *row = cowstat_find(&t, (pid_t)helper);
+
+			if (check(row != NULL, "no row for the core-dump helper %lld", helper)) {
+				check(cowstat_get(&t, row, "ppid") == 2,
+				      "the helper's parent is %lld, not kthreadd",
+				      cowstat_get(&t, row, "ppid"));
+				check(cowstat_get(&t, row, "copies") != COWSTAT_NA &&
+				      cowstat_get(&t, row, "forks") != COWSTAT_NA,
+				      "the helper, a kernel thread's child, has no counters ('-')");
+			}
+			cowstat_free(&t);
+		}
+	}
+	if (f)
+		fclose(f);
+	write_text(HELPER_GO, "go\n");
+	if (victim > 0)
+		waitpid(victim, NULL, 0);
+	write_text("/proc/sys/kernel/core_pattern", pattern);
+	unlink(HELPER_PID);
+	unlink(HELPER_GO);
+	return KTAP_PASS;
+}
+
+const struct test_case exact_cases[] = {
+	{ "threads_fault_one_page", threads_fault_one_page },
+	{ "retried_fault_counts_once", retried_fault_counts_once },
+	{ "reset_under_load", reset_under_load },
+	{ "load_under_load", load_under_load },
+	{ "no_probe_hit_missed", no_probe_hit_missed },
+	{ "kthread_child_counted", kthread_child_counted },
+};
+const int nr_exact_cases = sizeof(exact_cases) / sizeof(exact_cases[0]);

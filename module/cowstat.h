@@ -78,12 +78,13 @@ void cowstat_events_check(void);
 void cowstat_events_reset(void);
 
 /*
- * The probes on the fault paths that find copies and reuses:
+ * The hooks on the fault paths that find copies and reuses:
  * cowstat_faults.c.  Attach returns the events they can count, as
  * BIT(COWSTAT_COPIES) | BIT(COWSTAT_REUSES), or 0.
  */
 unsigned long cowstat_faults_attach(void);
 void cowstat_faults_detach(void);
+void cowstat_faults_task_exit(struct task_struct *tsk);
 long cowstat_faults_missed(void);
 bool cowstat_faults_reuses_seen(void);
 

@@ -7,6 +7,7 @@
 #ifndef COWSTAT_COMPAT_H
 #define COWSTAT_COMPAT_H
 
+#include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/userfaultfd_k.h>
@@ -134,6 +135,31 @@ static inline bool cowstat_uffd_wp_to_user(struct vm_area_struct *vma, pte_t pte
 	return true;
 #endif
 }
+
+/*
+ * Argument @n of a function hooked by an ftrace_ops, which (on x86-64 with
+ * DYNAMIC_FTRACE_WITH_ARGS) saves the argument registers: in fregs->regs
+ * on 6.1, behind ftrace_regs_get_argument() since 6.7.
+ */
+#ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#define COWSTAT_FTRACE_ARGS	true
+
+static inline unsigned long cowstat_ftrace_arg(struct ftrace_regs *fregs, unsigned int n)
+{
+#ifdef COWSTAT_HAVE_FTRACE_REGS_GET_ARGUMENT
+	return ftrace_regs_get_argument(fregs, n);
+#else
+	return regs_get_kernel_argument(&fregs->regs, n);
+#endif
+}
+#else
+#define COWSTAT_FTRACE_ARGS	false
+
+static inline unsigned long cowstat_ftrace_arg(struct ftrace_regs *fregs, unsigned int n)
+{
+	return 0;	/* never called: no hook attaches without the arguments */
+}
+#endif
 
 /*
  * The function that installs a new anonymous page, where the copy of a

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Event counts: the COW copies and reuses each process's write faults
- * caused (found by the probes of cowstat_faults.c), and the processes it
+ * caused (found by the hooks of cowstat_faults.c), and the processes it
  * forked, since the module was loaded or reset.
  *
  *  forks   the sched_process_fork tracepoint, for children that are new
@@ -89,9 +89,9 @@ cowstat_proc_insert(struct task_struct *tsk, struct cowstat_proc_events *new)
 
 /*
  * The entry of @tsk's group, created if need be; under rcu_read_lock().
- * Events are counted where a return probe's handler runs, not in NMI
- * context; should one ever come from there, where neither the allocator
- * nor the lock may be used, an entry is only looked up.
+ * A kprobe hit through int3 runs as an NMI on x86, where neither the
+ * allocator nor the lock may be used: there an entry is only looked up.
+ * Entries are made at fork and at load, so that is rarely a loss.
  */
 static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
 {
@@ -187,6 +187,7 @@ static void cowstat_on_exit(void *data, struct task_struct *tsk)
 {
 	struct cowstat_proc_events *p;
 
+	cowstat_faults_task_exit(tsk);
 	/* do_exit() has counted this thread out of signal->live already. */
 	if (atomic_read(&tsk->signal->live))
 		return;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Copies and reuses: probes on the fault paths that see a write fault copy
- * or reuse a page, counted once the fault has returned.
+ * Copies and reuses: hooks on the fault paths that see a write fault copy
+ * or reuse a page, and count it the moment it happens.
  *
  * A write fault on a write-protected page of a private mapping runs
  * do_wp_page() (do_huge_pmd_wp_page() for a huge PMD), which reuses the
@@ -9,333 +9,338 @@
  * functions return does not say which: a copy that lost a race with
  * another thread writing the same page, a copy that failed, a first write
  * that needs an anon_vma under a contended mmap lock (VM_FAULT_RETRY from
- * the per-VMA-lock path, then the fault runs again), and a huge PMD that
+ * the per-VMA-lock path, then the fault runs again) and a huge PMD that
  * changed under the fault all return like a copy or a reuse.  So the
- * module looks for the act itself, while the fault runs:
+ * module looks for the act itself:
  *
  *   copy   the fault installs a new anonymous page at its own address:
  *          COWSTAT_NEW_ANON_RMAP(page, vma, address), which wp_page_copy()
- *          calls only once the copy is in place (for the zero page too);
+ *          calls only once the copy is in place (the zero page's too);
  *   reuse  wp_page_reuse(vmf), which makes the PTE writable; for a huge
  *          PMD, pmdp_set_access_flags(vma, haddr, pmdp, entry, 1), which
  *          do_huge_pmd_wp_page() calls only to reuse the whole THP.
  *
- * Each such fault has a slot from its entry (the return probe's entry
- * handler) to its return, keyed by the faulting task.  The probes above
- * mark the slot of the current task when vma and address match; the
- * return handler counts what the slot says.  Unsharing (FAULT_FLAG_UNSHARE,
- * for GUP) is not a write, and writes to MAP_SHARED mappings are not
- * copy-on-write: they get no slot.
- *
  * The first write to a private file page that is not mapped yet copies it
- * in do_cow_fault(), inlined into do_fault(): its finish_fault() call
- * returns 0 exactly when it installed the copy.
+ * in do_cow_fault(), inlined into do_fault(), whose finish_fault() installs
+ * the copy the same way (COWSTAT_NEW_ANON_RMAP) unless it lost a race.
  *
- * Attaching goes signals first, slots last: a fault that began before has
- * no slot and is not counted, every fault with a slot is seen whole.  What
- * the kprobes layer could not deliver (a probe hit while another probe
- * ran on that CPU, no free return instance) and faults that found no free
- * slot are counted as missed (cowstat_faults_missed()).  hugetlb pages are
- * not counted.
+ * A new anonymous page is installed by every first touch too, so the entry
+ * of wp_page_copy() (or, where it is inlined, as on Debian's 6.12, of
+ * do_wp_page()), do_huge_pmd_wp_page() and finish_fault() marks a slot of
+ * the faulting task: which fault (vma, address) and when (the task's count
+ * of completed faults, min_flt + maj_flt, which moves only when a fault
+ * returns complete: a retried or failed fault leaves it).  An install, or
+ * a huge PMD's reuse, counts only where the current task's slot names that
+ * same vma and address and no fault has completed since.  wp_page_reuse()
+ * is a reuse whenever it runs for a private mapping: it counts as such.
+ * No hook on any return is needed, and each event counts once, when it
+ * happens.  Unsharing (FAULT_FLAG_UNSHARE, for GUP) is not a write, and
+ * writes to MAP_SHARED mappings are not copy-on-write: they get no slot.
+ *
+ * Hooks attach signals first, slots last: a fault that began before has
+ * no slot and is not counted.  Hits the kprobe could not deliver (a hit
+ * while another kprobe ran on that CPU) and faults that found no free slot
+ * are counted as missed (cowstat_faults_missed()); an ftrace hook has no
+ * such count (ftrace drops a callback only when the callback itself
+ * recursed, which these never do).  hugetlb pages are not counted.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ftrace.h>
 #include <linux/hash.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/uaccess.h>
 #include <linux/vmstat.h>
 
 #include "cowstat.h"
 #include "cowstat_compat.h"
 
-/* ---- a slot for each write fault in flight ---- */
+/* ---- a slot for each task's write fault ---- */
+
+enum cowstat_fault_kind { COWSTAT_WP_FAULT, COWSTAT_HUGE_WP_FAULT, COWSTAT_COW_FAULT };
 
 struct cowstat_fault {
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
 	unsigned long addr;	/* the page, or the start of the PMD for a huge fault */
-	bool huge;
-	bool copied;
-	bool reused;
+	unsigned long faults;	/* the task's completed faults at the fault's entry */
+	enum cowstat_fault_kind kind;
 };
 
 /*
- * Open addressing without locks, as the probes may run where no lock may
- * be taken (a kprobe hit through int3 runs as an NMI on x86): a task
- * claims a free slot with cmpxchg() and only it ever reads or frees its
- * slot.  A task has one write fault at a time.
+ * Open addressing without locks, as a kprobe hit through int3 runs as an
+ * NMI on x86, where no lock may be taken: a task claims a free slot with
+ * cmpxchg(), keeps it for its later faults, and frees it when an event
+ * used it up or when the task exits; only the task itself reads or writes
+ * its slot's fields.
  */
-#define COWSTAT_FAULT_BITS	10
+#define COWSTAT_FAULT_BITS	11
 #define COWSTAT_FAULT_SLOTS	BIT(COWSTAT_FAULT_BITS)
-#define COWSTAT_FAULT_TRIES	16	/* slots tried from the task's hash */
+#define COWSTAT_FAULT_TRIES	4	/* slots tried from the task's hash */
 
 static struct task_struct *cowstat_fault_task[COWSTAT_FAULT_SLOTS];
 static struct cowstat_fault cowstat_faults[COWSTAT_FAULT_SLOTS];
 static atomic_long_t cowstat_no_slot;		/* faults that found none */
 static struct task_struct *cowstat_selfcheck_task;
-static atomic_t cowstat_selfcheck_seen;	/* copies the self-check made */
+static atomic_t cowstat_selfcheck_seen;		/* copies the self-check made */
 
-static unsigned int cowstat_fault_slot(unsigned int i)
+/* The slot of @tsk, or NULL.  Every first touch of a page asks: keep it short. */
+static struct cowstat_fault *cowstat_fault_find(struct task_struct *tsk)
 {
-	return (hash_ptr(current, COWSTAT_FAULT_BITS) + i) & (COWSTAT_FAULT_SLOTS - 1);
-}
-
-static struct cowstat_fault *cowstat_fault_claim(struct vm_area_struct *vma,
-						 unsigned long addr, bool huge)
-{
-	struct cowstat_fault *f;
-	unsigned int i, s;
+	unsigned int h = hash_ptr(tsk, COWSTAT_FAULT_BITS), i, s;
 
 	for (i = 0; i < COWSTAT_FAULT_TRIES; i++) {
-		s = cowstat_fault_slot(i);
-		if (READ_ONCE(cowstat_fault_task[s]) ||
-		    cmpxchg(&cowstat_fault_task[s], NULL, current))
-			continue;
-		f = &cowstat_faults[s];
-		f->mm = vma->vm_mm;
-		f->vma = vma;
-		f->addr = addr;
-		f->huge = huge;
-		f->copied = false;
-		f->reused = false;
-		return f;
-	}
-	atomic_long_inc(&cowstat_no_slot);
-	return NULL;
-}
-
-/* The slot of the current task's write fault, or NULL. */
-static struct cowstat_fault *cowstat_fault_find(void)
-{
-	unsigned int i, s;
-
-	for (i = 0; i < COWSTAT_FAULT_TRIES; i++) {
-		s = cowstat_fault_slot(i);
-		if (READ_ONCE(cowstat_fault_task[s]) == current)
+		s = (h + i) & (COWSTAT_FAULT_SLOTS - 1);
+		if (READ_ONCE(cowstat_fault_task[s]) == tsk)
 			return &cowstat_faults[s];
 	}
 	return NULL;
 }
 
-NOKPROBE_SYMBOL(cowstat_fault_slot);
-NOKPROBE_SYMBOL(cowstat_fault_claim);
-NOKPROBE_SYMBOL(cowstat_fault_find);
-
-/* ---- the faults: do_wp_page(), do_huge_pmd_wp_page() ---- */
-
-static int cowstat_fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs, bool huge)
+/* The current task's slot, claimed if it has none yet; NULL if all are taken. */
+static struct cowstat_fault *cowstat_fault_get(void)
 {
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
-	struct cowstat_fault **fp = (struct cowstat_fault **)ri->data;
-	struct vm_area_struct *vma = vmf->vma;
+	struct cowstat_fault *f = cowstat_fault_find(current);
+	unsigned int h = hash_ptr(current, COWSTAT_FAULT_BITS), i, s;
 
-	if ((vmf->flags & FAULT_FLAG_UNSHARE) || (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
-		return 1;	/* no slot, no return handler */
-	*fp = cowstat_fault_claim(vma, vmf->address & (huge ? HPAGE_PMD_MASK : PAGE_MASK), huge);
-	return *fp ? 0 : 1;
-}
-
-static int cowstat_wp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	return cowstat_fault_entry(ri, regs, false);
-}
-
-static int cowstat_huge_wp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	return cowstat_fault_entry(ri, regs, true);
-}
-
-/* Either fault's return: count what it did, and free its slot. */
-static int cowstat_fault_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct cowstat_fault *f = *(struct cowstat_fault **)ri->data;
-	bool copied = f->copied, reused = f->reused;
-	struct mm_struct *mm = f->mm;
-
-	/* The slot's fields are read: only now may another task claim it. */
-	smp_store_release(&cowstat_fault_task[f - cowstat_faults], NULL);
-	if (unlikely(current == READ_ONCE(cowstat_selfcheck_task))) {
-		atomic_add(copied, &cowstat_selfcheck_seen);
-		return 0;
+	for (i = 0; !f && i < COWSTAT_FAULT_TRIES; i++) {
+		s = (h + i) & (COWSTAT_FAULT_SLOTS - 1);
+		if (!READ_ONCE(cowstat_fault_task[s]) &&
+		    !cmpxchg(&cowstat_fault_task[s], NULL, current))
+			f = &cowstat_faults[s];
 	}
-	if (copied)
-		cowstat_event_add(COWSTAT_COPIES, mm);
-	if (reused)
-		cowstat_event_add(COWSTAT_REUSES, mm);
-	return 0;
+	if (!f)
+		atomic_long_inc(&cowstat_no_slot);
+	return f;
 }
 
-NOKPROBE_SYMBOL(cowstat_fault_entry);
-NOKPROBE_SYMBOL(cowstat_wp_entry);
-NOKPROBE_SYMBOL(cowstat_huge_wp_entry);
-NOKPROBE_SYMBOL(cowstat_fault_ret);
+static void cowstat_fault_put(struct cowstat_fault *f)
+{
+	/* The fields are read: only now may another task claim the slot. */
+	smp_store_release(&cowstat_fault_task[f - cowstat_faults], NULL);
+}
+
+/* Faults the current task has completed: what changes when one returns complete. */
+static unsigned long cowstat_completed_faults(void)
+{
+	return current->min_flt + current->maj_flt;
+}
+
+/* A fault of @kind begins at @addr of @vma: mark the current task's slot. */
+static void cowstat_fault_begin(enum cowstat_fault_kind kind, struct vm_area_struct *vma,
+				unsigned long addr)
+{
+	struct cowstat_fault *f = cowstat_fault_get();
+
+	if (!f)
+		return;
+	f->mm = vma->vm_mm;
+	f->vma = vma;
+	f->addr = addr;
+	f->kind = kind;
+	f->faults = cowstat_completed_faults();
+}
 
 /*
- * do_wp_page() and do_huge_pmd_wp_page() may sleep (allocation, the folio
- * lock), so many can be in flight; one that finds no free return instance
- * is not counted, and shows in nmissed.
+ * Is the current task inside a fault of one of @kinds (a bitmask) at @addr
+ * of @vma?  Then the slot is used up, and its event counts now.
  */
-#define COWSTAT_MAXACTIVE	256
+static void cowstat_fault_event(unsigned int kinds, struct vm_area_struct *vma,
+				unsigned long addr, enum cowstat_event event)
+{
+	struct cowstat_fault *f = cowstat_fault_find(current);
+	struct mm_struct *mm;
 
-static struct kretprobe cowstat_wp_probe = {
-	.kp.symbol_name	= "do_wp_page",
-	.entry_handler	= cowstat_wp_entry,
-	.handler	= cowstat_fault_ret,
-	.data_size	= sizeof(struct cowstat_fault *),
-	.maxactive	= COWSTAT_MAXACTIVE,
-};
+	if (!f || !(kinds & BIT(f->kind)) || f->vma != vma || f->addr != addr ||
+	    f->faults != cowstat_completed_faults())
+		return;
+	mm = f->mm;
+	cowstat_fault_put(f);
+	if (unlikely(current == READ_ONCE(cowstat_selfcheck_task))) {
+		atomic_add(event == COWSTAT_COPIES, &cowstat_selfcheck_seen);
+		return;
+	}
+	cowstat_event_add(event, mm);
+}
 
-static struct kretprobe cowstat_huge_wp_probe = {
-	.kp.symbol_name	= "do_huge_pmd_wp_page",
-	.entry_handler	= cowstat_huge_wp_entry,
-	.handler	= cowstat_fault_ret,
-	.data_size	= sizeof(struct cowstat_fault *),
-	.maxactive	= COWSTAT_MAXACTIVE,
-};
+NOKPROBE_SYMBOL(cowstat_fault_find);
+NOKPROBE_SYMBOL(cowstat_fault_put);
+NOKPROBE_SYMBOL(cowstat_completed_faults);
+NOKPROBE_SYMBOL(cowstat_fault_event);
 
-/* ---- what the faults do ---- */
+/* A thread exits: free its slot, if it kept one (a fault that made no event). */
+void cowstat_faults_task_exit(struct task_struct *tsk)
+{
+	struct cowstat_fault *f = cowstat_fault_find(tsk);
+
+	if (f)
+		cowstat_fault_put(f);
+}
+
+/* ---- the hooks ---- */
+
+/* Argument @n of the hooked function. */
+#define COWSTAT_ARG(fregs, n)	cowstat_ftrace_arg(fregs, n)
+
+/* wp_page_copy(vmf), or do_wp_page(vmf) where wp_page_copy() is inlined */
+static void notrace cowstat_on_wp_fault(unsigned long ip, unsigned long parent_ip,
+					struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)COWSTAT_ARG(fregs, 0);
+	struct vm_area_struct *vma = vmf->vma;
+
+	if (!(vmf->flags & FAULT_FLAG_UNSHARE) && !(vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+		cowstat_fault_begin(COWSTAT_WP_FAULT, vma, vmf->address & PAGE_MASK);
+}
+
+/* do_huge_pmd_wp_page(vmf) */
+static void notrace cowstat_on_huge_wp_fault(unsigned long ip, unsigned long parent_ip,
+					     struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)COWSTAT_ARG(fregs, 0);
+
+	if (!(vmf->flags & FAULT_FLAG_UNSHARE))
+		cowstat_fault_begin(COWSTAT_HUGE_WP_FAULT, vmf->vma,
+				    vmf->address & HPAGE_PMD_MASK);
+}
+
+/* finish_fault(vmf): for a write to a private mapping, it installs vmf->cow_page. */
+static void notrace cowstat_on_finish_fault(unsigned long ip, unsigned long parent_ip,
+					    struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)COWSTAT_ARG(fregs, 0);
+	struct vm_area_struct *vma = vmf->vma;
+
+	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED))
+		cowstat_fault_begin(COWSTAT_COW_FAULT, vma, vmf->address & PAGE_MASK);
+}
 
 /* COWSTAT_NEW_ANON_RMAP(page or folio, vma, address, ...): a new page is in place. */
-static int cowstat_on_new_anon(struct kprobe *kp, struct pt_regs *regs)
+static void notrace cowstat_on_new_anon(unsigned long ip, unsigned long parent_ip,
+					struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	struct vm_area_struct *vma = (struct vm_area_struct *)regs_get_kernel_argument(regs, 1);
-	unsigned long addr = regs_get_kernel_argument(regs, 2);
-	struct cowstat_fault *f = cowstat_fault_find();
+	cowstat_fault_event(BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT) |
+			    BIT(COWSTAT_HUGE_WP_FAULT),
+			    (struct vm_area_struct *)COWSTAT_ARG(fregs, 1),
+			    COWSTAT_ARG(fregs, 2), COWSTAT_COPIES);
+}
 
-	if (f && f->vma == vma && f->addr == addr)
-		f->copied = true;
-	return 0;
+/* pmdp_set_access_flags(vma, haddr, pmdp, entry, dirty) */
+static void notrace cowstat_on_huge_reuse(unsigned long ip, unsigned long parent_ip,
+					  struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	if (COWSTAT_ARG(fregs, 4))
+		cowstat_fault_event(BIT(COWSTAT_HUGE_WP_FAULT),
+				    (struct vm_area_struct *)COWSTAT_ARG(fregs, 0),
+				    COWSTAT_ARG(fregs, 1), COWSTAT_REUSES);
 }
 
 /* Calls of wp_page_reuse() the probe saw, private or shared: see cowstat_faults_reuses_seen(). */
 static DEFINE_PER_CPU(unsigned long, cowstat_reuse_hits);
 
-/* wp_page_reuse(vmf, ...) */
+/* Copies are seen from do_wp_page(), which marks a slot for reuses too. */
+static bool cowstat_reuse_has_slot;
+
+/*
+ * wp_page_reuse(vmf, ...): do_wp_page() calls it only to reuse the page,
+ * whether the mapping is shared (not copy-on-write) or private.  It is
+ * declared inline, and inline functions are notrace: a kprobe (a jump
+ * once optimized), not an ftrace hook.
+ */
 static int cowstat_on_reuse(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
-	struct cowstat_fault *f = cowstat_fault_find();
+	struct vm_area_struct *vma = vmf->vma;
+	struct cowstat_fault *f;
 
 	this_cpu_inc(cowstat_reuse_hits);
-	if (f && !f->huge && f->vma == vmf->vma && f->addr == (vmf->address & PAGE_MASK))
-		f->reused = true;
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
+		return 0;
+	/* do_wp_page() marked a slot in case it copied: it did not. */
+	f = cowstat_reuse_has_slot ? cowstat_fault_find(current) : NULL;
+	if (f && f->kind == COWSTAT_WP_FAULT)
+		cowstat_fault_put(f);
+	cowstat_event_add(COWSTAT_REUSES, vma->vm_mm);
 	return 0;
 }
 
-/* pmdp_set_access_flags(vma, haddr, pmdp, entry, dirty) */
-static int cowstat_on_huge_reuse(struct kprobe *kp, struct pt_regs *regs)
-{
-	struct vm_area_struct *vma = (struct vm_area_struct *)regs_get_kernel_argument(regs, 0);
-	unsigned long haddr = regs_get_kernel_argument(regs, 1);
-	int dirty = regs_get_kernel_argument(regs, 4);
-	struct cowstat_fault *f = cowstat_fault_find();
-
-	if (f && f->huge && dirty && f->vma == vma && f->addr == haddr)
-		f->reused = true;
-	return 0;
-}
-
-NOKPROBE_SYMBOL(cowstat_on_new_anon);
 NOKPROBE_SYMBOL(cowstat_on_reuse);
-NOKPROBE_SYMBOL(cowstat_on_huge_reuse);
 
-static struct kprobe cowstat_new_anon_probe = {
-	.symbol_name	= COWSTAT_NEW_ANON_RMAP,
-	.pre_handler	= cowstat_on_new_anon,
-};
-
-/*
- * wp_page_reuse() is declared inline, and inline functions are notrace:
- * a kprobe (a jump once optimized), not an ftrace hook.
- */
-static struct kprobe cowstat_reuse_probe = {
+static struct kprobe cowstat_reuse_kprobe = {
 	.symbol_name	= "wp_page_reuse",
 	.pre_handler	= cowstat_on_reuse,
-};
-
-static struct kprobe cowstat_huge_reuse_probe = {
-	.symbol_name	= "pmdp_set_access_flags",
-	.pre_handler	= cowstat_on_huge_reuse,
-};
-
-/* ---- do_cow_fault(): finish_fault() ---- */
-
-static int cowstat_finish_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
-	struct vm_area_struct *vma = vmf->vma;
-
-	/* A write to a private mapping: finish_fault() installs vmf->cow_page. */
-	if (!(vmf->flags & FAULT_FLAG_WRITE) || (vma->vm_flags & VM_SHARED))
-		return 1;
-	*(struct mm_struct **)ri->data = vma->vm_mm;
-	return 0;
-}
-
-static int cowstat_finish_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	if (!regs_return_value(regs))
-		cowstat_event_add(COWSTAT_COPIES, *(struct mm_struct **)ri->data);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(cowstat_finish_entry);
-NOKPROBE_SYMBOL(cowstat_finish_ret);
-
-static struct kretprobe cowstat_finish_probe = {
-	.kp.symbol_name	= "finish_fault",
-	.entry_handler	= cowstat_finish_entry,
-	.handler	= cowstat_finish_ret,
-	.data_size	= sizeof(struct mm_struct *),
-	.maxactive	= COWSTAT_MAXACTIVE,
 };
 
 /* ---- attaching ---- */
 
 #define COWSTAT_BOTH	(BIT(COWSTAT_COPIES) | BIT(COWSTAT_REUSES))
 
-/* Every probe, in the order they attach, with the events that need it. */
-static struct cowstat_probe {
+/*
+ * A hook: an ftrace_ops on @func, or the kprobe @kp.  The callbacks call
+ * nothing that is hooked, so they cannot recurse: FTRACE_OPS_FL_RECURSION
+ * spares them ftrace's guard (and its cost on every first touch).
+ */
+#define COWSTAT_OPS(fn)	{ .func = (fn), .flags = FTRACE_OPS_FL_RECURSION }
+
+struct cowstat_hook {
+	const char *func;
+	struct ftrace_ops ops;
 	struct kprobe *kp;
-	struct kretprobe *rp;
-	unsigned long needed_by;
-	bool thp;		/* only where transparent huge pages exist */
+	unsigned long needed_by;	/* the events that need it */
+	bool thp;			/* only where transparent huge pages exist */
+	bool instead;			/* only if the hook before it cannot attach */
 	bool attached;
-} cowstat_probes[] = {
-	{ .kp = &cowstat_new_anon_probe, .needed_by = BIT(COWSTAT_COPIES) },
-	{ .kp = &cowstat_reuse_probe, .needed_by = BIT(COWSTAT_REUSES) },
-	{ .kp = &cowstat_huge_reuse_probe, .needed_by = BIT(COWSTAT_REUSES), .thp = true },
-	{ .rp = &cowstat_finish_probe, .needed_by = BIT(COWSTAT_COPIES) },
-	{ .rp = &cowstat_huge_wp_probe, .needed_by = BIT(COWSTAT_REUSES), .thp = true },
-	{ .rp = &cowstat_wp_probe, .needed_by = COWSTAT_BOTH },
 };
 
-static const char *cowstat_probe_name(struct cowstat_probe *p)
+/* Every hook, in the order they attach: what they see first, then the slots. */
+static struct cowstat_hook cowstat_hooks[] = {
+	{ .func = COWSTAT_NEW_ANON_RMAP, .ops = COWSTAT_OPS(cowstat_on_new_anon),
+	  .needed_by = BIT(COWSTAT_COPIES) },
+	{ .func = "wp_page_reuse", .kp = &cowstat_reuse_kprobe, .needed_by = BIT(COWSTAT_REUSES) },
+	{ .func = "pmdp_set_access_flags", .ops = COWSTAT_OPS(cowstat_on_huge_reuse),
+	  .needed_by = BIT(COWSTAT_REUSES), .thp = true },
+	{ .func = "finish_fault", .ops = COWSTAT_OPS(cowstat_on_finish_fault),
+	  .needed_by = BIT(COWSTAT_COPIES) },
+	{ .func = "do_huge_pmd_wp_page", .ops = COWSTAT_OPS(cowstat_on_huge_wp_fault),
+	  .needed_by = BIT(COWSTAT_REUSES), .thp = true },
+	{ .func = "wp_page_copy", .ops = COWSTAT_OPS(cowstat_on_wp_fault),
+	  .needed_by = BIT(COWSTAT_COPIES) },
+	{ .func = "do_wp_page", .ops = COWSTAT_OPS(cowstat_on_wp_fault),
+	  .needed_by = BIT(COWSTAT_COPIES), .instead = true },
+};
+
+static int cowstat_hook_attach(struct cowstat_hook *h)
 {
-	return p->kp ? p->kp->symbol_name : p->rp->kp.symbol_name;
+	int err;
+
+	if (h->kp)
+		return register_kprobe(h->kp);
+	if (!COWSTAT_FTRACE_ARGS)
+		return -EOPNOTSUPP;
+	err = ftrace_set_filter(&h->ops, (unsigned char *)h->func, strlen(h->func), 1);
+	if (!err)
+		err = register_ftrace_function(&h->ops);
+	if (err)
+		ftrace_free_filter(&h->ops);
+	return err;
 }
 
-static void cowstat_probe_detach(struct cowstat_probe *p)
+static void cowstat_hook_detach(struct cowstat_hook *h)
 {
-	if (!p->attached)
+	if (!h->attached)
 		return;
-	if (p->kp)
-		unregister_kprobe(p->kp);
-	else
-		unregister_kretprobe(p->rp);
-	p->attached = false;
-}
-
-/* Hits this probe could not deliver. */
-static long cowstat_probe_missed(struct cowstat_probe *p)
-{
-	if (p->kp)
-		return p->kp->nmissed;
-	return p->rp->nmissed + p->rp->kp.nmissed;
+	if (h->kp) {
+		unregister_kprobe(h->kp);
+	} else {
+		unregister_ftrace_function(&h->ops);	/* waits for running callbacks */
+		ftrace_free_filter(&h->ops);
+	}
+	h->attached = false;
 }
 
 /* /proc/vmstat's pgreuse: the kernel's count of wp_page_reuse() calls. */
@@ -355,8 +360,8 @@ static unsigned long cowstat_pgreuse_base;	/* pgreuse when the reuse probe attac
 static bool cowstat_reuses_watched;		/* reuses are counted: check the probe */
 
 /*
- * Make one copy in the loading process (insmod) and see that the probes
- * catch it: a private anonymous page that is read (the zero page gets
+ * Make one copy in the loading process (insmod) and see that the hooks
+ * count it: a private anonymous page that is read (the zero page gets
  * mapped), then written (the zero page is copied), then unmapped.  The
  * copy counts apart from every counter.
  */
@@ -384,10 +389,17 @@ static int cowstat_selfcheck_copies(void)
 	return err;
 }
 
+static const char *cowstat_events_named(unsigned long events)
+{
+	if (events == COWSTAT_BOTH)
+		return "copies and reuses";
+	return events & BIT(COWSTAT_COPIES) ? "copies" : "reuses";
+}
+
 /**
- * cowstat_faults_attach - attach the probes that count copies and reuses
+ * cowstat_faults_attach - attach the hooks that count copies and reuses
  *
- * A probe point that is missing (or inlined away) only makes the events
+ * A hook point that is missing (or inlined away) only makes the events
  * that need it unavailable, with a word in dmesg.
  *
  * Return: the events counted, BIT(COWSTAT_COPIES) | BIT(COWSTAT_REUSES) or less.
@@ -395,63 +407,68 @@ static int cowstat_selfcheck_copies(void)
 unsigned long cowstat_faults_attach(void)
 {
 	unsigned long ok = COWSTAT_BOTH;
-	struct cowstat_probe *p;
+	struct cowstat_hook *h;
 	int err;
 
-	for (p = cowstat_probes; p < cowstat_probes + ARRAY_SIZE(cowstat_probes); p++) {
-		if (!(p->needed_by & ok) || (p->thp && !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)))
+	for (h = cowstat_hooks; h < cowstat_hooks + ARRAY_SIZE(cowstat_hooks); h++) {
+		if (!(h->needed_by & ok) || (h->thp && !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)))
 			continue;
-		err = p->kp ? register_kprobe(p->kp) : register_kretprobe(p->rp);
-		if (err) {
-			pr_warn("%s unavailable: cannot probe %s (%d)\n",
-				p->needed_by == COWSTAT_BOTH ? "copies and reuses" :
-				p->needed_by & BIT(COWSTAT_COPIES) ? "copies" : "reuses",
-				cowstat_probe_name(p), err);
-			ok &= ~p->needed_by;
+		if (h->instead && h[-1].attached)
+			continue;
+		err = cowstat_hook_attach(h);
+		if (err == -EINVAL && h + 1 < cowstat_hooks + ARRAY_SIZE(cowstat_hooks) &&
+		    h[1].instead) {
+			pr_info("%s is inlined: copies are seen from %s\n", h->func, h[1].func);
 			continue;
 		}
-		p->attached = true;
-		if (p->kp == &cowstat_reuse_probe)
+		if (err) {
+			pr_warn("%s unavailable: cannot hook %s (%d)\n",
+				cowstat_events_named(h->needed_by), h->func, err);
+			ok &= ~h->needed_by;
+			continue;
+		}
+		h->attached = true;
+		cowstat_reuse_has_slot |= h->ops.func == cowstat_on_wp_fault && h->instead;
+		if (h->kp == &cowstat_reuse_kprobe)
 			cowstat_pgreuse_base = cowstat_pgreuse();
 	}
 	if (ok & BIT(COWSTAT_COPIES)) {
 		err = cowstat_selfcheck_copies();
 		if (err == -ENODATA) {
-			pr_warn("copies unavailable: a copy made to check the probes was not seen\n");
+			pr_warn("copies unavailable: a copy made to check the hooks was not seen\n");
 			ok &= ~BIT(COWSTAT_COPIES);
 		} else if (err) {
 			pr_info("copies not checked at load: no test page (%d)\n", err);
 		}
 	}
 	/* What no available event needs goes again. */
-	for (p = cowstat_probes; p < cowstat_probes + ARRAY_SIZE(cowstat_probes); p++)
-		if (!(p->needed_by & ok))
-			cowstat_probe_detach(p);
+	for (h = cowstat_hooks; h < cowstat_hooks + ARRAY_SIZE(cowstat_hooks); h++)
+		if (!(h->needed_by & ok))
+			cowstat_hook_detach(h);
 	cowstat_reuses_watched = IS_ENABLED(CONFIG_VM_EVENT_COUNTERS) && (ok & BIT(COWSTAT_REUSES));
 	return ok;
 }
 
-/* Slots last, signals after them: the reverse order. */
+/* Slots first, then what sees the faults: the reverse order. */
 void cowstat_faults_detach(void)
 {
-	struct cowstat_probe *p = cowstat_probes + ARRAY_SIZE(cowstat_probes);
+	struct cowstat_hook *h = cowstat_hooks + ARRAY_SIZE(cowstat_hooks);
 
 	cowstat_reuses_watched = false;
-	while (p-- > cowstat_probes)
-		cowstat_probe_detach(p);
-	/* No handler runs now; slots of faults cut off by the detach are free again. */
+	cowstat_reuse_has_slot = false;
+	while (h-- > cowstat_hooks)
+		cowstat_hook_detach(h);
+	/* No hook runs now: every slot is free again. */
 	memset(cowstat_fault_task, 0, sizeof(cowstat_fault_task));
 }
 
-/* Probe hits that were lost, and faults that found no slot, since load. */
+/* Kprobe hits that were lost, and faults that found no slot, since load. */
 long cowstat_faults_missed(void)
 {
 	long missed = atomic_long_read(&cowstat_no_slot);
-	struct cowstat_probe *p;
 
-	for (p = cowstat_probes; p < cowstat_probes + ARRAY_SIZE(cowstat_probes); p++)
-		if (p->attached)
-			missed += cowstat_probe_missed(p);
+	if (cowstat_reuses_watched)
+		missed += cowstat_reuse_kprobe.nmissed;
 	return missed;
 }
 
@@ -478,6 +495,6 @@ bool cowstat_faults_reuses_seen(void)
 	kernel = cowstat_pgreuse() - cowstat_pgreuse_base;	/* first: see above */
 	for_each_possible_cpu(cpu)
 		seen += per_cpu(cowstat_reuse_hits, cpu);
-	seen += cowstat_reuse_probe.nmissed;
+	seen += cowstat_reuse_kprobe.nmissed;
 	return kernel <= seen + num_possible_cpus();
 }

@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cow_bench: the cost of a COW fault.  A parent writes PAGES pages and
- * forks; the child writes one byte into each, so that every write is a
- * copy-on-write fault, and measures the time per fault.  Prints the best
- * of ROUNDS forks, in nanoseconds of CLOCK_MONOTONIC: in the benchmark VM
- * (QEMU -icount shift=0) that is guest instructions, the same from run to
- * run.
+ * cow_bench: the cost of a write fault, of one of three kinds:
  *
- * Usage: cow_bench [pages [rounds]]
+ *   copy   a parent writes PAGES pages and forks; the child writes one byte
+ *          into each, every write a copy-on-write fault (wp_page_copy());
+ *   reuse  the same, but the child exits first and the parent writes its
+ *          pages again: every write a fault that reuses the page;
+ *   touch  a child writes PAGES pages never touched before: every write
+ *          allocates a fresh page (do_anonymous_page()).
+ *
+ * Prints the time per fault, the best of ROUNDS forks, in nanoseconds of
+ * CLOCK_MONOTONIC: in the benchmark VM (QEMU -icount shift=0) that is guest
+ * instructions, the same from run to run.
+ *
+ * Usage: cow_bench [pages [rounds [copy|reuse|touch]]]
  */
 
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +48,29 @@ static void child_writes(volatile char *p, long pages, long page, int fd)
 	_exit(write(fd, &per, sizeof(per)) == sizeof(per) ? 0 : 1);
 }
 
+/* The parent, once its child has exited: write every page again (reuses). */
+static double parent_rewrites(volatile char *p, long pages, long page)
+{
+	double t0 = now_ns();
+	long i;
+
+	for (i = 0; i < pages; i++)
+		p[i * page] = 3;
+	return (now_ns() - t0) / pages;
+}
+
 int main(int argc, char **argv)
 {
 	long pages = argc > 1 ? atol(argv[1]) : 4096, rounds = argc > 2 ? atol(argv[2]) : 5;
+	const char *kind = argc > 3 ? argv[3] : "copy";
 	long page = sysconf(_SC_PAGESIZE), r;
+	bool reuse = !strcmp(kind, "reuse"), touch = !strcmp(kind, "touch");
 	double best = 0, per;
 	int fds[2], status;
 	char *p;
 
-	if (pages < 1 || rounds < 1) {
-		fprintf(stderr, "usage: cow_bench [pages [rounds]]\n");
+	if (pages < 1 || rounds < 1 || (!reuse && !touch && strcmp(kind, "copy"))) {
+		fprintf(stderr, "usage: cow_bench [pages [rounds [copy|reuse|touch]]]\n");
 		return 2;
 	}
 	p = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -59,7 +79,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	madvise(p, pages * page, MADV_NOHUGEPAGE);	/* 4 KiB faults only */
-	memset(p, 1, pages * page);
+	if (!touch)
+		memset(p, 1, pages * page);
 	for (r = 0; r < rounds; r++) {
 		pid_t pid = fork();
 
@@ -67,8 +88,18 @@ int main(int argc, char **argv)
 			perror("cow_bench: fork");
 			return 1;
 		}
+		if (pid == 0 && reuse)
+			_exit(0);
 		if (pid == 0)
 			child_writes(p, pages, page, fds[1]);
+		if (reuse) {
+			if (waitpid(pid, &status, 0) < 0)
+				return 1;
+			per = parent_rewrites(p, pages, page);
+			if (r == 0 || per < best)
+				best = per;
+			continue;
+		}
 		if (read(fds[0], &per, sizeof(per)) != sizeof(per) ||
 		    waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 			fprintf(stderr, "cow_bench: the child failed\n");

@@ -44,6 +44,14 @@ static inline bool cowstat_large_never_reused(struct folio *folio)
 #endif
 }
 
+/*
+ * Every kernel has one of the two ways to a PTE table: if neither compile
+ * test passed, the tests themselves failed (see module/conftest/).
+ */
+#if !defined(COWSTAT_HAVE_PMD_READ_ATOMIC) && !defined(COWSTAT_HAVE_PTE_MAP_OUT_OF_LINE)
+#error "cowstat: the compile tests found neither pmd_read_atomic() nor __pte_offset_map()"
+#endif
+
 /* A PMD read once, without its lock: pmd_read_atomic() became pmdp_get_lockless(). */
 static inline pmd_t cowstat_pmd_read(pmd_t *pmd)
 {

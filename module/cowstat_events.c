@@ -20,6 +20,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hashtable.h>
+#include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/pid_namespace.h>
@@ -124,6 +125,12 @@ void cowstat_event_add(enum cowstat_event event, struct mm_struct *mm)
 		atomic_long_inc(&cowstat_lost);
 	rcu_read_unlock();
 }
+
+/* What the kprobe on wp_page_reuse() calls: not to be probed itself. */
+NOKPROBE_SYMBOL(cowstat_proc_lookup);
+NOKPROBE_SYMBOL(cowstat_proc_insert);
+NOKPROBE_SYMBOL(cowstat_proc_get);
+NOKPROBE_SYMBOL(cowstat_event_add);
 
 /* At load: an entry for every process there is, while they may come and go. */
 static void cowstat_track_existing(void)
@@ -399,8 +406,8 @@ void cowstat_events_check(void)
 }
 
 /*
- * Zero every counter.  A fault running at that moment counts when it
- * returns, after the reset or before it: each event is counted once.
+ * Zero every counter.  An event counts at the moment the fault copies or
+ * reuses its page, before the reset or after it: once either way.
  */
 void cowstat_events_reset(void)
 {

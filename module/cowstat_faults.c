@@ -37,12 +37,22 @@
  * happens.  Unsharing (FAULT_FLAG_UNSHARE, for GUP) is not a write, and
  * writes to MAP_SHARED mappings are not copy-on-write: they get no slot.
  *
+ * A fault handed to userfaultfd, or retried under the mmap lock after the
+ * per-VMA-lock attempt gave up (VM_FAULT_RETRY leaves min_flt alone), may
+ * find its page changed when it runs again, and install a page by another
+ * path (a first touch, a swap-in): handle_userfault() and, where faults
+ * run under per-VMA locks, lock_mm_and_find_vma() free the task's slot.
+ * (A fault that fails, VM_FAULT_ERROR, leaves its slot until the task's
+ * next write fault or exit: a task that survives a SIGBUS there and then
+ * installs a page at that very address by another path would count a copy.)
+ *
  * Hooks attach signals first, slots last: a fault that began before has
  * no slot and is not counted.  Hits the kprobe could not deliver (a hit
  * while another kprobe ran on that CPU) and faults that found no free slot
- * are counted as missed (cowstat_faults_missed()); an ftrace hook has no
- * such count (ftrace drops a callback only when the callback itself
- * recursed, which these never do).  hugetlb pages are not counted.
+ * are counted as missed (cowstat_faults_missed()).  The ftrace hooks are
+ * called directly, without ftrace's recursion guard (they recurse into
+ * nothing they hook), so ftrace never drops one.  hugetlb pages are not
+ * counted.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -224,8 +234,7 @@ static void notrace cowstat_on_finish_fault(unsigned long ip, unsigned long pare
 static void notrace cowstat_on_new_anon(unsigned long ip, unsigned long parent_ip,
 					struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	cowstat_fault_event(BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT) |
-			    BIT(COWSTAT_HUGE_WP_FAULT),
+	cowstat_fault_event(BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT),
 			    (struct vm_area_struct *)COWSTAT_ARG(fregs, 1),
 			    COWSTAT_ARG(fregs, 2), COWSTAT_COPIES);
 }
@@ -234,10 +243,20 @@ static void notrace cowstat_on_new_anon(unsigned long ip, unsigned long parent_i
 static void notrace cowstat_on_huge_reuse(unsigned long ip, unsigned long parent_ip,
 					  struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	if (COWSTAT_ARG(fregs, 4))
+	if ((int)COWSTAT_ARG(fregs, 4))
 		cowstat_fault_event(BIT(COWSTAT_HUGE_WP_FAULT),
 				    (struct vm_area_struct *)COWSTAT_ARG(fregs, 0),
 				    COWSTAT_ARG(fregs, 1), COWSTAT_REUSES);
+}
+
+/* handle_userfault(), lock_mm_and_find_vma(): the fault starts afresh, or goes elsewhere. */
+static void notrace cowstat_on_fault_restart(unsigned long ip, unsigned long parent_ip,
+					     struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct cowstat_fault *f = cowstat_fault_find(current);
+
+	if (f)
+		cowstat_fault_put(f);
 }
 
 /* Calls of wp_page_reuse() the probe saw, private or shared: see cowstat_faults_reuses_seen(). */
@@ -262,7 +281,7 @@ static int cowstat_on_reuse(struct kprobe *kp, struct pt_regs *regs)
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
 		return 0;
 	/* do_wp_page() marked a slot in case it copied: it did not. */
-	f = cowstat_reuse_has_slot ? cowstat_fault_find(current) : NULL;
+	f = READ_ONCE(cowstat_reuse_has_slot) ? cowstat_fault_find(current) : NULL;
 	if (f && f->kind == COWSTAT_WP_FAULT)
 		cowstat_fault_put(f);
 	cowstat_event_add(COWSTAT_REUSES, vma->vm_mm);
@@ -282,17 +301,17 @@ static struct kprobe cowstat_reuse_kprobe = {
 
 /*
  * A hook: an ftrace_ops on @func, or the kprobe @kp.  The callbacks call
- * nothing that is hooked, so they cannot recurse: FTRACE_OPS_FL_RECURSION
- * spares them ftrace's guard (and its cost on every first touch).
+ * nothing that is hooked, so they cannot recurse: no FTRACE_OPS_FL_RECURSION
+ * (which would route them through ftrace's guard, and could drop one).
  */
-#define COWSTAT_OPS(fn)	{ .func = (fn), .flags = FTRACE_OPS_FL_RECURSION }
+#define COWSTAT_OPS(fn)	{ .func = (fn) }
 
 struct cowstat_hook {
 	const char *func;
 	struct ftrace_ops ops;
 	struct kprobe *kp;
 	unsigned long needed_by;	/* the events that need it */
-	bool thp;			/* only where transparent huge pages exist */
+	bool absent;			/* not in this kernel's configuration */
 	bool instead;			/* only if the hook before it cannot attach */
 	bool attached;
 };
@@ -303,11 +322,15 @@ static struct cowstat_hook cowstat_hooks[] = {
 	  .needed_by = BIT(COWSTAT_COPIES) },
 	{ .func = "wp_page_reuse", .kp = &cowstat_reuse_kprobe, .needed_by = BIT(COWSTAT_REUSES) },
 	{ .func = "pmdp_set_access_flags", .ops = COWSTAT_OPS(cowstat_on_huge_reuse),
-	  .needed_by = BIT(COWSTAT_REUSES), .thp = true },
+	  .needed_by = BIT(COWSTAT_REUSES), .absent = !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) },
+	{ .func = "handle_userfault", .ops = COWSTAT_OPS(cowstat_on_fault_restart),
+	  .needed_by = BIT(COWSTAT_COPIES), .absent = !IS_ENABLED(CONFIG_USERFAULTFD) },
+	{ .func = "lock_mm_and_find_vma", .ops = COWSTAT_OPS(cowstat_on_fault_restart),
+	  .needed_by = BIT(COWSTAT_COPIES), .absent = !IS_ENABLED(CONFIG_PER_VMA_LOCK) },
 	{ .func = "finish_fault", .ops = COWSTAT_OPS(cowstat_on_finish_fault),
 	  .needed_by = BIT(COWSTAT_COPIES) },
 	{ .func = "do_huge_pmd_wp_page", .ops = COWSTAT_OPS(cowstat_on_huge_wp_fault),
-	  .needed_by = BIT(COWSTAT_REUSES), .thp = true },
+	  .needed_by = BIT(COWSTAT_REUSES), .absent = !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) },
 	{ .func = "wp_page_copy", .ops = COWSTAT_OPS(cowstat_on_wp_fault),
 	  .needed_by = BIT(COWSTAT_COPIES) },
 	{ .func = "do_wp_page", .ops = COWSTAT_OPS(cowstat_on_wp_fault),
@@ -367,7 +390,7 @@ static bool cowstat_reuses_watched;		/* reuses are counted: check the probe */
  */
 static int cowstat_selfcheck_copies(void)
 {
-	unsigned long addr;
+	unsigned long addr, faults;
 	char __user *p;
 	int err = 0;
 	char c;
@@ -380,8 +403,16 @@ static int cowstat_selfcheck_copies(void)
 		return (int)addr;
 	p = (char __user *)addr;
 	WRITE_ONCE(cowstat_selfcheck_task, current);
-	if (get_user(c, p) || put_user(c + 1, p))
+	if (get_user(c, p)) {
 		err = -EFAULT;
+	} else {
+		faults = cowstat_completed_faults();
+		if (put_user(c + 1, p))
+			err = -EFAULT;
+		/* mlockall(MCL_FUTURE) in the loader maps a real page at once: no copy to make. */
+		else if (cowstat_completed_faults() == faults)
+			err = -EAGAIN;
+	}
 	WRITE_ONCE(cowstat_selfcheck_task, NULL);
 	vm_munmap(addr, PAGE_SIZE);
 	if (!err && atomic_read(&cowstat_selfcheck_seen) != 1)
@@ -411,7 +442,7 @@ unsigned long cowstat_faults_attach(void)
 	int err;
 
 	for (h = cowstat_hooks; h < cowstat_hooks + ARRAY_SIZE(cowstat_hooks); h++) {
-		if (!(h->needed_by & ok) || (h->thp && !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)))
+		if (!(h->needed_by & ok) || h->absent)
 			continue;
 		if (h->instead && h[-1].attached)
 			continue;
@@ -428,7 +459,8 @@ unsigned long cowstat_faults_attach(void)
 			continue;
 		}
 		h->attached = true;
-		cowstat_reuse_has_slot |= h->ops.func == cowstat_on_wp_fault && h->instead;
+		if (h->ops.func == cowstat_on_wp_fault && h->instead)
+			WRITE_ONCE(cowstat_reuse_has_slot, true);
 		if (h->kp == &cowstat_reuse_kprobe)
 			cowstat_pgreuse_base = cowstat_pgreuse();
 	}
@@ -438,7 +470,7 @@ unsigned long cowstat_faults_attach(void)
 			pr_warn("copies unavailable: a copy made to check the hooks was not seen\n");
 			ok &= ~BIT(COWSTAT_COPIES);
 		} else if (err) {
-			pr_info("copies not checked at load: no test page (%d)\n", err);
+			pr_info("copies not checked at load: no copy could be made (%d)\n", err);
 		}
 	}
 	/* What no available event needs goes again. */
@@ -455,7 +487,7 @@ void cowstat_faults_detach(void)
 	struct cowstat_hook *h = cowstat_hooks + ARRAY_SIZE(cowstat_hooks);
 
 	cowstat_reuses_watched = false;
-	cowstat_reuse_has_slot = false;
+	WRITE_ONCE(cowstat_reuse_has_slot, false);
 	while (h-- > cowstat_hooks)
 		cowstat_hook_detach(h);
 	/* No hook runs now: every slot is free again. */

@@ -17,7 +17,9 @@
  * and taken again between two mappings (next()) and inside the walk of one
  * (cowstat_walk_range()).  So show() takes what it prints of the VMA before
  * walking it, and the cursor (tgid, and the end of the last row shown)
- * lives in the iterator, never in a VMA pointer that may be stale.
+ * lives in the iterator, never in a VMA pointer that may be stale.  The
+ * cursor moves on in next() only: a row that did not fit in the reader's
+ * buffer is thrown away by seq_read(), and made again by the next start().
  */
 
 #include <linux/err.h>
@@ -34,6 +36,7 @@ struct cowstat_maps_iter {
 	struct cowstat_reader reader;
 	pid_t tgid;			/* the process at the cursor */
 	unsigned long addr;		/* its next row is the VMA ending above this */
+	unsigned long shown;		/* the end of the row show() last made */
 	struct task_struct *task;	/* pinned from start() to stop() */
 	struct mm_struct *mm;		/* pinned, likewise */
 	bool locked;			/* mm's mmap lock is held for reading */
@@ -110,7 +113,8 @@ static void *cowstat_maps_next(struct seq_file *m, void *v, loff_t *pos)
 	++*pos;
 	if (v == SEQ_START_TOKEN)
 		return cowstat_maps_seek(it);
-	/* show() moved the cursor past the row it printed; v may be stale. */
+	/* Past the row show() made (v may be stale: it let the lock go). */
+	it->addr = it->shown;
 	if (it->locked && cowstat_yield && mmap_lock_is_contended(it->mm)) {
 		mmap_read_unlock(it->mm);
 		it->locked = false;
@@ -182,7 +186,7 @@ static int cowstat_maps_show(struct seq_file *m, void *v)
 	}
 
 	cowstat_vma_row_init(&row, v);
-	it->addr = row.end;
+	it->shown = row.end;
 	pid = task_tgid_nr_ns(it->task, it->reader.ns);
 	/* The address range of the VMA as found; the lock may be let go inside. */
 	err = pid ? cowstat_walk_range(it->mm, row.start, row.end, &c) : 0;

@@ -53,12 +53,13 @@ static inline bool cowstat_page_shared(struct page *page, struct folio *folio)
  * is PageAnonExclusive(), and otherwise one that nothing else holds
  * (wp_can_reuse_anon_folio() since 6.6): not KSM, not a page of a large
  * folio on kernels that stopped reusing those (6.9 on), and a reference
- * count of one, plus the swap cache's.  Like the fault, a folio still in
- * an LRU batch is counted without the batch's reference: the fault drains
- * its own CPU's batch first.  (Only that CPU's: a page whose batch sits on
- * another CPU is copied, which no reader can foresee.)
+ * count of one.  Like the fault, a folio that is not on the LRU is counted
+ * without the reference of the LRU batch it is taken to be in: the fault
+ * drains its own CPU's batch first.  (Only that CPU's: a page whose batch
+ * sits on another CPU, or that migration or reclaim holds, is copied,
+ * which no reader can foresee.)
  */
-static inline bool cowstat_anon_reusable(struct page *page, struct folio *folio)
+static noinline bool cowstat_anon_reusable(struct page *page, struct folio *folio)
 {
 	int refs;
 
@@ -66,10 +67,17 @@ static inline bool cowstat_anon_reusable(struct page *page, struct folio *folio)
 		return true;
 	if (folio_test_ksm(folio) || cowstat_large_never_reused(folio))
 		return false;
+	/*
+	 * In the swap cache, the fault reuses only if it can free the swap
+	 * entry, which another process's swap PTE may still hold (after a
+	 * fork): the swap count is not exported, so it is predicted a copy.
+	 */
+	if (folio_test_swapcache(folio))
+		return false;
 	refs = folio_ref_count(folio);
 	if (!folio_test_lru(folio))
 		refs--;
-	return refs <= 1 + folio_test_swapcache(folio);
+	return refs <= 1;
 }
 
 /*
@@ -79,18 +87,29 @@ static inline bool cowstat_anon_reusable(struct page *page, struct folio *folio)
  * anonymous page it may (cowstat_anon_reusable()) and copies everything
  * else: shared or KSM anonymous pages, the zero page, page-cache pages.
  * A page that userfaultfd write-protects for user space is neither: the
- * fault goes to the monitor.
+ * fault goes to the monitor.  @folio is NULL for the zero page; @shared
+ * is cowstat_page_shared(): a page mapped twice is neither exclusive nor
+ * held once, so its write copies it.  (Huge PMDs: cowstat_huge_write_fault().)
  */
 enum cowstat_wf { COWSTAT_WF_NONE, COWSTAT_WF_REUSE, COWSTAT_WF_COPY };
 
-static inline enum cowstat_wf cowstat_write_fault(struct cowstat_walk *w, pte_t pte,
-						  struct page *page, struct folio *folio)
+static noinline bool cowstat_uffd_wp_pte(struct cowstat_walk *w, pte_t pte)
 {
-	if (pte_write(pte) || (w->uffd_wp && cowstat_uffd_wp_to_user(w->vma, pte)))
+	return cowstat_uffd_wp_to_user(w->vma, pte);
+}
+
+static __always_inline enum cowstat_wf
+cowstat_write_fault(struct cowstat_walk *w, pte_t pte, struct page *page,
+		    struct folio *folio, bool shared)
+{
+	if (!w->cow_vma || pte_write(pte) || (unlikely(w->uffd_wp) && cowstat_uffd_wp_pte(w, pte)))
 		return COWSTAT_WF_NONE;
-	if (folio && folio_test_anon(folio) && cowstat_anon_reusable(page, folio))
-		return COWSTAT_WF_REUSE;
-	return COWSTAT_WF_COPY;
+	/* NUMA hinting: the write first restores the entry (do_numa_page()); not foreseen. */
+	if (unlikely(pte_protnone(pte)))
+		return COWSTAT_WF_NONE;
+	if (!folio || !folio_test_anon(folio) || shared)
+		return COWSTAT_WF_COPY;
+	return cowstat_anon_reusable(page, folio) ? COWSTAT_WF_REUSE : COWSTAT_WF_COPY;
 }
 
 static void cowstat_count_wf(struct cowstat_counts *c, enum cowstat_wf wf, unsigned long nr)
@@ -157,11 +176,11 @@ static enum cowstat_wf cowstat_huge_write_fault(struct cowstat_walk *w, pmd_t pm
 {
 	if (!w->cow_vma || pmd_write(pmd))
 		return COWSTAT_WF_NONE;
-	if (w->uffd_wp && pmd_uffd_wp(pmd))
+	if ((w->uffd_wp && pmd_uffd_wp(pmd)) || pmd_protnone(pmd))
 		return COWSTAT_WF_NONE;
 	if (folio && folio_test_anon(folio) &&
 	    (PageAnonExclusive(&folio->page) ||
-	     folio_ref_count(folio) <= 1 + folio_test_swapcache(folio) * folio_nr_pages(folio)))
+	     (!folio_test_swapcache(folio) && folio_ref_count(folio) == 1)))
 		return COWSTAT_WF_REUSE;
 	return COWSTAT_WF_COPY;
 }
@@ -261,8 +280,8 @@ static bool cowstat_huge_pmd(struct cowstat_walk *w, pmd_t *pmd)
 static bool cowstat_pte_table(struct cowstat_walk *w, pmd_t *pmd,
 			      unsigned long addr, unsigned long end)
 {
-	unsigned long anon = 0, file = 0, shared = 0, zero = 0, cow = 0, reusable = 0;
-	bool mixed = w->vma->vm_flags & VM_MIXEDMAP;
+	unsigned long anon = 0, file = 0, shared = 0, zero = 0;
+	bool mixed = w->vma->vm_flags & VM_MIXEDMAP, cow_vma = w->cow_vma;
 	struct cowstat_counts *c = w->c;
 	spinlock_t *ptl;	/* the PTE table's lock */
 	pte_t *pte, *start;
@@ -272,10 +291,10 @@ static bool cowstat_pte_table(struct cowstat_walk *w, pmd_t *pmd,
 		return false;
 	for (pte = start; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
-		enum cowstat_wf wf = COWSTAT_WF_NONE;
 		struct folio *folio;
 		unsigned long pfn;
 		struct page *page;
+		bool sh;
 
 		if (pte_none(ptent))
 			continue;
@@ -286,8 +305,9 @@ static bool cowstat_pte_table(struct cowstat_walk *w, pmd_t *pmd,
 		pfn = pte_pfn(ptent);
 		if (unlikely(is_zero_pfn(pfn))) {
 			zero++;
-			if (w->cow_vma)
-				cow += cowstat_write_fault(w, ptent, NULL, NULL) == COWSTAT_WF_COPY;
+			if (cow_vma)
+				cowstat_count_wf(c, cowstat_write_fault(w, ptent, NULL,
+									NULL, false), 1);
 			continue;
 		}
 		/*
@@ -299,27 +319,29 @@ static bool cowstat_pte_table(struct cowstat_walk *w, pmd_t *pmd,
 			continue;
 		page = pfn_to_page(pfn);
 		folio = page_folio(page);	/* one load: the head, for every test */
-		if (w->cow_vma)
-			wf = cowstat_write_fault(w, ptent, page, folio);
-		cow += wf == COWSTAT_WF_COPY;
-		reusable += wf == COWSTAT_WF_REUSE;
-		if (!folio_test_anon(folio)) {
+		sh = false;
+		if (folio_test_anon(folio)) {
+			anon++;
+			sh = cowstat_page_shared(page, folio);
+			shared += sh;
+		} else {
 			file++;
-			continue;
 		}
-		anon++;
-		shared += cowstat_page_shared(page, folio);
+		/* A writable entry is written without a fault: the common case. */
+		if (cow_vma && !pte_write(ptent))
+			cowstat_count_wf(c, cowstat_write_fault(w, ptent, page, folio, sh), 1);
 	}
 	cowstat_pte_unmap_unlock(start, ptl);
 
-	/* Counted in registers above: the loop runs once per mapped page. */
+	/*
+	 * Counted in registers above: the loop runs once per mapped page.
+	 * (cow and reusable, for write-protected pages only, go to memory.)
+	 */
 	c->rss += anon + file;
 	c->anon += anon;
 	c->file += file;
 	c->shared += shared;
 	c->private += anon - shared;
-	c->cow += cow;
-	c->reusable += reusable;
 	c->zero += zero;
 	return true;
 }
@@ -344,11 +366,11 @@ again:
 		return;
 	/*
 	 * The PMD points to a PTE table.  On 6.1 the mmap lock keeps it
-	 * there (khugepaged collapses under the mmap write lock, munmap
-	 * frees under it).  Since 6.5 khugepaged may retract a table of a
-	 * file mapping under the mmap read lock (RCU-freed), and mapping it
-	 * then fails: read the PMD again, as walk_pmd_range() does on
-	 * ACTION_AGAIN.
+	 * there: khugepaged collapses under the mmap write lock, and munmap
+	 * frees tables only of VMAs it has taken out of the tree first.
+	 * Since 6.5 khugepaged may retract a table of a file mapping under
+	 * the mmap read lock (RCU-freed), and mapping it then fails: read
+	 * the PMD again, as walk_pmd_range() does on ACTION_AGAIN.
 	 */
 	if (!cowstat_pte_table(w, pmd, addr, end))
 		goto again;

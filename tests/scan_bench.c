@@ -187,11 +187,25 @@ static void scan_pagemap(void)
 	close(kpc);
 }
 
+/* Column @name of /proc/cowstat's header line, or -1. */
+static int column(const char *header, const char *name)
+{
+	char copy[512], *tok, *save = NULL;
+	int i = 0;
+
+	snprintf(copy, sizeof(copy), "%s", header);
+	for (tok = strtok_r(copy, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), i++)
+		if (!strcmp(tok, name))
+			return i;
+	return -1;
+}
+
 /* Mapped pages (rss + zero + swap) of every row of /proc/cowstat. */
 static long long mapped_pages(void)
 {
-	char line[512];
-	long long total = 0;
+	char line[512], *p, *end;
+	long long total = 0, v;
+	int want[3], i, j;
 	FILE *f = fopen("/proc/cowstat", "re");
 
 	if (!f)
@@ -200,12 +214,22 @@ static long long mapped_pages(void)
 		fclose(f);
 		return -1;
 	}
+	want[0] = column(line, "rss");
+	want[1] = column(line, "zero");
+	want[2] = column(line, "swap");
+	if (want[0] < 0 || want[1] < 0 || want[2] < 0) {
+		fclose(f);
+		return -1;
+	}
 	while (fgets(line, sizeof(line), f)) {
-		long long v[11];
-
-		if (sscanf(line, "%lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld", &v[0],
-			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10]) == 11)
-			total += v[2] + v[7] + v[9];
+		for (i = 0, p = line; i <= want[2] || i <= want[1] || i <= want[0]; i++, p = end) {
+			v = strtoll(p, &end, 10);
+			if (end == p)
+				break;
+			for (j = 0; j < 3; j++)
+				if (i == want[j])
+					total += v;
+		}
 	}
 	fclose(f);
 	return total;

@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -313,11 +314,55 @@ static enum ktap_result bad_parameters_refused(const char **skip)
 										: KTAP_FAIL;
 }
 
+/*
+ * The module checks at load that its hooks see a copy, made in the memory
+ * of the process that loads it.  A loader under mlockall(MCL_FUTURE) gets
+ * its pages at once, and no copy can be made there: the module must say
+ * "not checked", not switch copies off.
+ */
+static enum ktap_result loads_under_mlockall(const char **skip)
+{
+	char state[32] = "";
+	int status = -1, fd;
+	pid_t pid;
+	FILE *f;
+
+	(void)skip;
+	if (!check(system("rmmod cowstat") == 0, "rmmod cowstat failed"))
+		return KTAP_FAIL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(MODULE_PATH, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || mlockall(MCL_CURRENT | MCL_FUTURE))
+			_exit(2);
+		_exit(syscall(SYS_finit_module, fd, "", 0) ? 1 : 0);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	if (!check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		   "loading under mlockall failed (status %#x)", status)) {
+		system("insmod " MODULE_PATH);
+		return KTAP_FAIL;
+	}
+	f = fopen(SYSFS "events", "re");
+	if (f) {
+		if (!fgets(state, sizeof(state), f))
+			state[0] = '\0';
+		fclose(f);
+	}
+	check(!strcmp(state, "on\n"), SYSFS "events says '%.*s' after a load under mlockall",
+	      (int)strcspn(state, "\n"), state);
+	check(sysfs_value("copies") != COWSTAT_NA, "copies are off after a load under mlockall");
+	return KTAP_PASS;
+}
+
 const struct test_case event_cases[] = {
 	{ "forks_counted", forks_counted },
 	{ "counters_freed_on_exit", counters_freed_on_exit },
 	{ "reset_write_rules", reset_write_rules },
 	{ "events_off_says_so", events_off_says_so },
 	{ "bad_parameters_refused", bad_parameters_refused },
+	{ "loads_under_mlockall", loads_under_mlockall },
 };
 const int nr_event_cases = sizeof(event_cases) / sizeof(event_cases[0]);

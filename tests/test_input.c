@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,7 +172,7 @@ static ssize_t read_all(const char *path, char *buf, size_t size, size_t chunk)
 }
 
 /*
- * Read @path one way (@how: 1, 7 or 4093 bytes at a time, or @len bytes
+ * Read @path one way (@how: so many bytes at a time, or @len bytes
  * at @off with pread, lseek(SEEK_SET) or lseek(SEEK_CUR)), between two
  * plain reads of the whole file.  When the two plain reads agree (this
  * process's own row may change under it) the bytes read must be theirs.
@@ -189,7 +190,7 @@ static bool same_one_way(const char *path, enum read_way way, size_t arg, unsign
 	int fd;
 
 	for (tries = 0; tries < 5; tries++) {
-		len = read_all(path, ref, size, 65536);
+		len = read_all(path, ref, size, 1024);	/* less than seq_file holds: the reference */
 		if (len <= 0)
 			return false;
 		if (way == CHUNKS) {
@@ -212,7 +213,7 @@ static bool same_one_way(const char *path, enum read_way way, size_t arg, unsign
 				    read(fd, buf, want) : -1;
 			close(fd);
 		}
-		if (read_all(path, again, size, 65536) != len || memcmp(ref, again, len))
+		if (read_all(path, again, size, 1024) != len || memcmp(ref, again, len))
 			continue;	/* the table changed meanwhile: try again */
 		return n == (ssize_t)want && !memcmp(ref + off, buf, want);
 	}
@@ -220,13 +221,14 @@ static bool same_one_way(const char *path, enum read_way way, size_t arg, unsign
 }
 
 /*
- * Read 1, 7 and 4093 bytes at a time, and with pread, lseek(SEEK_SET) and
+ * Read 1, 7, 4093 and 131072 bytes at a time, and with pread, lseek(SEEK_SET) and
  * lseek(SEEK_CUR) to random offsets, @path gives the bytes a plain read
  * does.  SEEK_END is refused (seq_file cannot know the end).
  */
 static void same_any_way(const char *path, char *ref, char *again, char *buf, size_t size)
 {
-	static const size_t chunks[] = { 1, 7, 4093 };
+	/* 131072: what cat asks for, more than seq_file's first buffer holds. */
+	static const size_t chunks[] = { 1, 7, 4093, 131072 };
 	static const char *const names[] = { "chunks", "pread", "SEEK_SET", "SEEK_CUR" };
 	unsigned int seed = 3, i, bad[4] = { 0 }, tried = 0;
 	int fd;
@@ -246,10 +248,13 @@ static void same_any_way(const char *path, char *ref, char *again, char *buf, si
 	ktap_diag("%s: %u reads of other shapes, each the same as a plain read", path, tried);
 }
 
+#define MANY_MAPPINGS	200	/* separate mappings of this process: 400 rows */
+
 static enum ktap_result reads_any_way_same_text(const char **skip)
 {
 	const size_t size = 4 * MIB;
-	char *ref = malloc(size), *again = malloc(size), *buf = malloc(size);
+	char *ref = malloc(size), *again = malloc(size), *buf = malloc(size), *many;
+	unsigned int i;
 
 	(void)skip;
 	if (!check(ref && again && buf, "malloc")) {
@@ -262,8 +267,14 @@ static enum ktap_result reads_any_way_same_text(const char **skip)
 	memset(ref, 0, size);
 	memset(again, 0, size);
 	memset(buf, 0, size);
+	/* Rows enough that one read cannot hold them all in seq_file's first buffer. */
+	many = mmap(NULL, 2 * MANY_MAPPINGS * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (i = 0; many != MAP_FAILED && i < MANY_MAPPINGS; i++)
+		mprotect(many + 2 * i * 4096, 4096, PROT_READ | PROT_WRITE);
 	same_any_way(COWSTAT_PATH, ref, again, buf, size);
 	same_any_way(MAPS_PATH, ref, again, buf, size);
+	if (many != MAP_FAILED)
+		munmap(many, 2 * MANY_MAPPINGS * 4096);
 	free(ref);
 	free(again);
 	free(buf);

@@ -145,9 +145,11 @@ static int lesson_split(struct probe *pr)
 	TRY(report_step(pr, "fork()", PC, 2));
 	expect(pr, eq(area(pr, PARENT, R_SHARED), n) && eq(area(pr, CHILD, R_SHARED), n),
 	       "the region is not shared whole after fork");
+	expect(pr, eq(area(pr, PARENT, R_COW), n) && eq(area(pr, CHILD, R_COW), n),
+	       "cow does not say that every write would copy");
 	report_text(pr, "  fork() copied the page tables, not the pages: parent and child map the\n"
-		    "  same %ld pages, now shared and write-protected; 'cow' counts the shared\n"
-		    "  pages a write would copy.\n\n", n);
+		    "  same %ld pages, now shared and write-protected; 'cow' counts the pages\n"
+		    "  whose next write copies them: every one.\n\n", n);
 
 	copies = event(pr, CHILD, E_COPIES);
 	snprintf(title, sizeof(title), "the child writes %ld of the %ld pages", k, n);
@@ -157,9 +159,12 @@ static int lesson_split(struct probe *pr)
 	       "the child's writes did not split exactly k pages");
 	expect(pr, rose_by(copies, event(pr, CHILD, E_COPIES), k),
 	       "the child's copies did not rise by k");
+	expect(pr, eq(area(pr, PARENT, R_REUSABLE), k), "the parent's originals are not reusable");
 	report_text(pr, "  Each write faulted and the kernel copied that one page for the child:\n"
 		    "  'shared' fell by %ld in both; the child's copies and the parent's\n"
-		    "  originals, each mapped once now, count as 'private'.\n\n", k);
+		    "  originals, each mapped once now, count as 'private'.  The child's\n"
+		    "  copies are writable; the parent's originals are still write-protected,\n"
+		    "  but the parent's next write will keep them: 'reusable'.\n\n", k);
 
 	copies = event(pr, PARENT, E_COPIES);
 	reuses = event(pr, PARENT, E_REUSES);
@@ -171,7 +176,7 @@ static int lesson_split(struct probe *pr)
 	       "the parent's writes were not k reuses without a copy");
 	report_text(pr, "  Those pages were the parent's alone again, yet still write-protected:\n"
 		    "  each write faulted once more, and the kernel reused the page in place\n"
-		    "  ('reuses' +%ld) instead of copying it.\n\n", k);
+		    "  ('reuses' +%ld, 'reusable' -%ld) instead of copying it.\n\n", k, k);
 
 	TRY(cmd(pr, CHILD, "exit 0"));
 	TRY(reap(pr, PARENT));
@@ -179,7 +184,9 @@ static int lesson_split(struct probe *pr)
 	TRY(report_step(pr, "the child exits, and the parent reaps it", P, 1));
 	expect(pr, eq(area(pr, PARENT, R_SHARED), 0), "pages still shared after the child exited");
 	report_text(pr, "  With the child gone, every page it shared is mapped once again:\n"
-		    "  the parent's pages are all private, and nothing was copied for that.\n");
+		    "  the parent's pages are all private, and nothing was copied for that.\n"
+		    "  Those still write-protected are 'reusable': each next write faults\n"
+		    "  once and keeps its page.\n");
 	return 0;
 }
 
@@ -257,7 +264,8 @@ static int lesson_zero(struct probe *pr)
 	expect(pr, eq(area(pr, PARENT, R_ZERO), n) || eq(area(pr, PARENT, R_ZERO), NA),
 	       "read pages do not map the zero page");
 	report_text(pr, "  Reading memory never written maps the kernel's zero page: %ld mappings\n"
-		    "  of one shared page, and not one page of memory ('rss' did not grow).\n\n", n);
+		    "  of one shared page, and not one page of memory ('rss' did not grow).\n"
+		    "  A write to any of them would copy the zero page: 'cow' counts them.\n\n", n);
 
 	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_step(pr, "fork()", PC, 2));

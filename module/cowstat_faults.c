@@ -138,7 +138,8 @@ static void cowstat_fault_put(struct cowstat_fault *f)
 /* Faults the current task has completed: what changes when one returns complete. */
 static unsigned long cowstat_completed_faults(void)
 {
-	return current->min_flt + current->maj_flt;
+	/* Read afresh: a fault may have moved them since (see the self-check). */
+	return READ_ONCE(current->min_flt) + READ_ONCE(current->maj_flt);
 }
 
 /* A fault of @kind begins at @addr of @vma: mark the current task's slot. */

@@ -186,6 +186,29 @@ bool thp_enabled(void)
 	return line[0] && !strstr(line, "[never]");
 }
 
+bool write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+	bool ok = f && fputs(text, f) >= 0;
+
+	if (f)
+		ok &= fclose(f) == 0;
+	return ok;
+}
+
+long long read_value(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] == '-' ? COWSTAT_NA : atoll(buf);
+}
+
 int write_cmd(const void *buf, size_t len)
 {
 	int fd = open(COWSTAT_PATH, O_WRONLY | O_CLOEXEC), ret;

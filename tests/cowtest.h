@@ -77,6 +77,12 @@ long long smaps_rollup_kb(pid_t pid, const char *field);
 /* THP usable in this kernel (not "never")? */
 bool thp_enabled(void);
 
+/* Write @text to the file @path (a sysctl, a sysfs file); false if that failed. */
+bool write_text(const char *path, const char *text);
+
+/* The number in the file @path: COWSTAT_NA for "-", -1 if it cannot be read. */
+long long read_value(const char *path);
+
 /* One write(2) of @buf to a fresh O_WRONLY open of /proc/cowstat: 0 or -errno. */
 int write_cmd(const void *buf, size_t len);
 

@@ -67,6 +67,52 @@ out:
 }
 
 /*
+ * The same with THPs: after a child came and went, each of 16 THPs is the
+ * parent's alone again, still write-protected.  Two threads write the
+ * first page of each at the same moment: one fault reuses the whole THP;
+ * the other, if it got as far, finds the huge PMD changed and does
+ * nothing.  16 reuses, not one copy.
+ */
+#define THPS		16
+#define THP_PAGES	512
+
+static enum ktap_result threads_fault_one_thp(const char **skip)
+{
+	struct cowstat_row before[1], after[1];
+	enum ktap_result r = KTAP_PASS;
+	struct puppet p[2];
+	int i;
+
+	if (!thp_enabled()) {
+		*skip = "transparent huge pages are disabled";
+		return KTAP_SKIP;
+	}
+	if (!spawn(p, 2, "t-racethp"))
+		return KTAP_FAIL;
+	if (!pcmd(&p[PARENT], "map thp %d", THPS * THP_PAGES) ||
+	    !pcmd(&p[PARENT], "write 0 %d", THPS * THP_PAGES))
+		goto out;
+	if (smaps_rollup_kb(p[PARENT].pid, "AnonHugePages") < THPS * THP_PAGES * 4) {
+		*skip = "the kernel did not back the region with THPs";
+		r = KTAP_SKIP;
+		goto out;
+	}
+	if (!pfork(p, PARENT, CHILD) || !pcmd(&p[CHILD], "exit 0") || !pcmd(&p[PARENT], "wait") ||
+	    !pcmd(&p[PARENT], "workers") || !snapshot(p, 1, before))
+		goto out;
+	for (i = 0; i < THPS; i++)
+		if (!pcmd(&p[PARENT], "race %d 1", i * THP_PAGES))
+			goto out;
+	if (!snapshot(p, 1, after))
+		goto out;
+	check_events("parent", before, after, 0, THPS);
+	check_delta("parent", before, after, "thp", 0);
+out:
+	finish(p, 2);
+	return r;
+}
+
+/*
  * ROUNDS times a fresh page is read (the zero page) and written (a copy of
  * it), each time in a new mapping with no anon_vma yet, while a thread of
  * the same process maps and unmaps memory without a pause.  Where faults
@@ -166,19 +212,6 @@ out:
 	return KTAP_PASS;
 }
 
-static long long sysfs_value(const char *name)
-{
-	char buf[64] = "";
-	FILE *f = fopen(name, "re");
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return atoll(buf);
-}
-
 /*
  * Every probe hit since load reached the module: /sys/kernel/cowstat/missed
  * is 0 after the races above (it counts kprobe hits the kprobes layer
@@ -188,8 +221,8 @@ static long long sysfs_value(const char *name)
 static enum ktap_result no_probe_hit_missed(const char **skip)
 {
 	(void)skip;
-	check(sysfs_value(SYSFS "missed") == 0, SYSFS "missed is %lld",
-	      sysfs_value(SYSFS "missed"));
+	check(read_value(SYSFS "missed") == 0, SYSFS "missed is %lld",
+	      read_value(SYSFS "missed"));
 	return KTAP_PASS;
 }
 
@@ -218,16 +251,6 @@ int core_helper_main(void)
 	while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
 		;
 	return 0;
-}
-
-static bool write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-	bool ok = f && fputs(text, f) >= 0;
-
-	if (f)
-		ok &= fclose(f) == 0;
-	return ok;
 }
 
 /*
@@ -299,6 +322,7 @@ static enum ktap_result kthread_child_counted(const char **skip)
 
 const struct test_case exact_cases[] = {
 	{ "threads_fault_one_page", threads_fault_one_page },
+	{ "threads_fault_one_thp", threads_fault_one_thp },
 	{ "retried_fault_counts_once", retried_fault_counts_once },
 	{ "reset_under_load", reset_under_load },
 	{ "no_probe_hit_missed", no_probe_hit_missed },

@@ -30,29 +30,6 @@
 
 enum { PARENT, CHILD };
 
-static bool write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-	bool ok = f && fputs(text, f) >= 0;
-
-	if (f)
-		ok &= fclose(f) == 0;
-	return ok;
-}
-
-static long long file_value(const char *path)
-{
-	char buf[64] = "";
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return atoll(buf);
-}
-
 struct prediction {
 	long long cow, reusable;
 };
@@ -182,7 +159,7 @@ static bool ksm_merged(long pages)
 	int i;
 
 	for (i = 0; i < 300; i++) {
-		if (file_value(KSM "pages_sharing") >= pages - 1)
+		if (read_value(KSM "pages_sharing") >= pages - 1)
 			return true;
 		usleep(100000);
 	}
@@ -209,7 +186,7 @@ static enum ktap_result predicts_ksm(const char **skip)
 	if (!check(write_text(KSM "run", "1"), "cannot start ksmd"))
 		goto out;
 	if (!ksm_merged(N)) {
-		ktap_diag("pages_sharing %lld after 30 s", file_value(KSM "pages_sharing"));
+		ktap_diag("pages_sharing %lld after 30 s", read_value(KSM "pages_sharing"));
 		*skip = "ksmd did not merge the pages in time";
 		r = KTAP_SKIP;
 		goto stop;

@@ -68,16 +68,6 @@ static bool has_pid(const long long *pids, int n, long long pid)
 	return false;
 }
 
-static bool write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 static int userns_reader(void *arg)
 {
 	long long pids[256];
@@ -89,9 +79,9 @@ static int userns_reader(void *arg)
 		return 100;
 	if (unshare(CLONE_NEWUSER))
 		return errno == EPERM || errno == EINVAL ? 99 : 101;	/* 99: not allowed here */
-	if (!write_file("/proc/self/setgroups", "deny") ||
-	    !write_file("/proc/self/uid_map", "0 1000 1") ||
-	    !write_file("/proc/self/gid_map", "0 1000 1"))
+	if (!write_text("/proc/self/setgroups", "deny") ||
+	    !write_text("/proc/self/uid_map", "0 1000 1") ||
+	    !write_text("/proc/self/gid_map", "0 1000 1"))
 		return 102;
 	/* Root of its namespace, with every capability in it. */
 	bad |= !check(getuid() == 0, "not uid 0 in the new namespace");

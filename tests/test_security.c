@@ -281,7 +281,8 @@ static int pids_in_fd(int fd, long long *pids, int max)
 	while (len < (ssize_t)sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 		len += r;
 	buf[len] = '\0';
-	line = strtok_r(buf, "\n", &save);		/* the header */
+	if (!strtok_r(buf, "\n", &save))		/* the header */
+		return -1;
 	while ((line = strtok_r(NULL, "\n", &save)) && n < max)
 		if (sscanf(line, "%lld", &pids[n]) == 1)
 			n++;

@@ -220,6 +220,9 @@ static int lesson_segments(struct probe *pr)
 	TRY(report_step(pr, "fork(): parent and child share every segment", PC, 2));
 	for (i = 0; i < 4; i++)
 		shared[i] = pr->last[CHILD].area[i][R_SHARED];
+	report_text(pr, "  In data, 'cow' counts more than 'shared': it counts the program\n"
+		    "  file's pages there too ('file'), read but never written, which a\n"
+		    "  write would copy as well.\n\n");
 
 	TRY(cmd(pr, CHILD, "seg set 10"));
 	for (i = 0; i < 2; i++) {
@@ -357,7 +360,9 @@ static int lesson_madvise(struct probe *pr, const char *advice)
 		expect(pr, v == 0 && eq(area(pr, CHILD, R_RSS), 0),
 		       "the child's region is not empty after MADV_WIPEONFORK");
 		report_text(pr, "  The child has the mapping, but empty: MADV_WIPEONFORK gives the\n"
-			    "  child zero-filled memory there, and nothing was shared.\n");
+			    "  child zero-filled memory there, and nothing was shared.  Its read\n"
+			    "  of page 0 mapped the zero page ('zero' 1), which a write would copy\n"
+			    "  ('cow' 1).\n");
 	}
 	return 0;
 }
@@ -414,7 +419,9 @@ static int lesson_mlock(struct probe *pr)
 	expect(pr, rose_by(copies, event(pr, CHILD, E_COPIES), k),
 	       "writes to locked pages were not k copies");
 	report_text(pr, "  Locked or not, the pages were shared, and the child's writes copied\n"
-		    "  them ('copies' +%ld): copy-on-write applies to locked memory too.\n", k);
+		    "  them ('copies' +%ld): copy-on-write applies to locked memory too.  The\n"
+		    "  parent's originals are its own again, still write-protected: its next\n"
+		    "  write to each will keep it ('reusable' +%ld).\n", k, k);
 	return 0;
 }
 
@@ -433,9 +440,10 @@ static int lesson_exec(struct probe *pr)
 	expect(pr, eq(area(pr, PARENT, R_SHARED), 0) && eq(area(pr, CHILD, R_RSS), NA),
 	       "pages still shared after exec");
 	report_text(pr, "  execve() threw the child's address space away: the region is gone\n"
-		    "  from it, the parent's pages are all private again, and none was ever\n"
-		    "  copied.  Most children exec soon after fork: that is why Linux does\n"
-		    "  not copy memory at fork.\n");
+		    "  from it, the parent's pages are all private again ('reusable': still\n"
+		    "  write-protected, each next write faults once and keeps its page), and\n"
+		    "  none was ever copied.  Most children exec soon after fork: that is why\n"
+		    "  Linux does not copy memory at fork.\n");
 	return 0;
 }
 
@@ -488,9 +496,13 @@ static int lesson_thp(struct probe *pr)
 	TRY(report_step(pr, "the child writes one byte", PC, 2));
 	expect(pr, eq(area(pr, CHILD, R_THP), n - THP_PAGES) && eq(area(pr, CHILD, R_PRIVATE), 1),
 	       "one write did not split one huge mapping and copy one page");
+	expect(pr, eq(area(pr, PARENT, R_COW), n), "the parent's writes would not all copy");
 	report_text(pr, "  The child's write did not copy 2 MiB: the kernel split the child's\n"
 		    "  huge mapping into 512 page-table entries ('thp' -512) and copied one\n"
-		    "  4 KiB page.  The parent still maps both huge pages whole.\n");
+		    "  4 KiB page.  The parent still maps both huge pages whole.  Its copy of\n"
+		    "  that page is mapped once now ('private' +1), yet 'cow' still counts\n"
+		    "  it: it is part of a huge page that is not the parent's alone, and a\n"
+		    "  write to any of its pages splits it and copies that page.\n");
 	return 0;
 }
 
@@ -520,9 +532,11 @@ static int lesson_many(struct probe *pr)
 	TRY(cmd(pr, CHILD3, "write 0 %ld", k));
 	TRY(report_step(pr, title, all, 4));
 	expect(pr, eq(area(pr, PARENT, R_PRIVATE), k), "the parent's pages are not its own again");
+	expect(pr, eq(area(pr, PARENT, R_REUSABLE), k), "the parent's originals are not reusable");
 	report_text(pr, "  child2 copied too; then child3's pages were shared with the parent\n"
 		    "  alone and it copied them as well, leaving the parent's originals mapped\n"
-		    "  once: private, never copied for the parent.\n");
+		    "  once: private, never copied for the parent, and 'reusable': still\n"
+		    "  write-protected, but the parent's next write will keep each one.\n");
 	return 0;
 }
 

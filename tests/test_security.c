@@ -417,25 +417,39 @@ static enum ktap_result inherited_fd_after_setuid_exec(const char **skip)
 	return KTAP_PASS;
 }
 
-/* A root process that takes the uid @uid and gid @gid, dumpable, and waits on @fd. */
+/*
+ * A root process that takes the uid @uid and gid @gid, dumpable, says so
+ * on a pipe, and runs until @hold's write end closes.
+ */
 static pid_t holder(uid_t uid, gid_t gid, int *hold)
 {
+	int ready[2];
 	pid_t pid;
 	char c;
 
 	if (pipe(hold))
 		return -1;
+	if (pipe(ready)) {
+		close(hold[0]);
+		close(hold[1]);
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(hold[1]);
+		close(ready[0]);
 		if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid) ||
-		    prctl(PR_SET_DUMPABLE, 1))
+		    prctl(PR_SET_DUMPABLE, 1) || write(ready[1], "r", 1) != 1)
 			_exit(1);
 		while (read(hold[0], &c, 1) > 0)
 			;
 		_exit(0);
 	}
 	close(hold[0]);
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1)
+		pid = -1;	/* it failed to change its credentials */
+	close(ready[0]);
 	return pid;
 }
 
@@ -478,8 +492,7 @@ static enum ktap_result foreign_gid_hidden(const char **skip)
 	fflush(stdout);
 	s.want[0] = holder(STUDENT_UID, 2000, hold_foreign);
 	s.want[1] = holder(STUDENT_UID, STUDENT_UID, hold_own);
-	if (check(s.want[0] > 0 && s.want[1] > 0, "fork")) {
-		usleep(100000);		/* both have changed their credentials */
+	if (check(s.want[0] > 0 && s.want[1] > 0, "the holders did not start")) {
 		for (i = 0; i < 2; i++) {
 			s.path = paths[i];
 			bits = in_child(student_sees, &s);

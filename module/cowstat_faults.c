@@ -195,14 +195,11 @@ void cowstat_faults_task_exit(struct task_struct *tsk)
 
 /* ---- the hooks ---- */
 
-/* Argument @n of the hooked function. */
-#define COWSTAT_ARG(fregs, n)	cowstat_ftrace_arg(fregs, n)
-
 /* wp_page_copy(vmf), or do_wp_page(vmf) where wp_page_copy() is inlined */
 static void notrace cowstat_on_wp_fault(unsigned long ip, unsigned long parent_ip,
 					struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	struct vm_fault *vmf = (struct vm_fault *)COWSTAT_ARG(fregs, 0);
+	struct vm_fault *vmf = (struct vm_fault *)cowstat_ftrace_arg(fregs, 0);
 	struct vm_area_struct *vma = vmf->vma;
 
 	if (!(vmf->flags & FAULT_FLAG_UNSHARE) && !(vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
@@ -213,7 +210,7 @@ static void notrace cowstat_on_wp_fault(unsigned long ip, unsigned long parent_i
 static void notrace cowstat_on_huge_wp_fault(unsigned long ip, unsigned long parent_ip,
 					     struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	struct vm_fault *vmf = (struct vm_fault *)COWSTAT_ARG(fregs, 0);
+	struct vm_fault *vmf = (struct vm_fault *)cowstat_ftrace_arg(fregs, 0);
 
 	if (!(vmf->flags & FAULT_FLAG_UNSHARE))
 		cowstat_fault_begin(COWSTAT_HUGE_WP_FAULT, vmf->vma,
@@ -224,7 +221,7 @@ static void notrace cowstat_on_huge_wp_fault(unsigned long ip, unsigned long par
 static void notrace cowstat_on_finish_fault(unsigned long ip, unsigned long parent_ip,
 					    struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	struct vm_fault *vmf = (struct vm_fault *)COWSTAT_ARG(fregs, 0);
+	struct vm_fault *vmf = (struct vm_fault *)cowstat_ftrace_arg(fregs, 0);
 	struct vm_area_struct *vma = vmf->vma;
 
 	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED))
@@ -236,18 +233,18 @@ static void notrace cowstat_on_new_anon(unsigned long ip, unsigned long parent_i
 					struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
 	cowstat_fault_event(BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT),
-			    (struct vm_area_struct *)COWSTAT_ARG(fregs, 1),
-			    COWSTAT_ARG(fregs, 2), COWSTAT_COPIES);
+			    (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 1),
+			    cowstat_ftrace_arg(fregs, 2), COWSTAT_COPIES);
 }
 
 /* pmdp_set_access_flags(vma, haddr, pmdp, entry, dirty) */
 static void notrace cowstat_on_huge_reuse(unsigned long ip, unsigned long parent_ip,
 					  struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	if ((int)COWSTAT_ARG(fregs, 4))
+	if ((int)cowstat_ftrace_arg(fregs, 4))
 		cowstat_fault_event(BIT(COWSTAT_HUGE_WP_FAULT),
-				    (struct vm_area_struct *)COWSTAT_ARG(fregs, 0),
-				    COWSTAT_ARG(fregs, 1), COWSTAT_REUSES);
+				    (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 0),
+				    cowstat_ftrace_arg(fregs, 1), COWSTAT_REUSES);
 }
 
 /* handle_userfault(), lock_mm_and_find_vma(): the fault starts afresh, or goes elsewhere. */

@@ -29,7 +29,7 @@ if dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q '^install ok inst
 	exit 0
 fi
 
-tmp=$(mktemp -d /tmp/cowstat-apt-lock-XXXX)
+tmp=$(mktemp -d)
 holder_pid=
 # shellcheck disable=SC2317	# run by the trap
 cleanup() {

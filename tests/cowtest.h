@@ -59,6 +59,16 @@ bool snapshot(const struct puppet *puppets, int n, struct cowstat_row *rows);
 	      "%s: %s changed by %lld, expected %lld", (who), (name), \
 	      col(after, name) - col(before, name), (long long)(want))
 
+/*
+ * An event column the module cannot count says "-": a failure (both VM
+ * kernels count every event); true then, with a diagnostic.
+ */
+bool uncounted(const struct cowstat_row *row, const char *name);
+
+/* copies and reuses moved by exactly @copies and @reuses, forks not at all. */
+void check_events(const char *who, const struct cowstat_row *before,
+		  const struct cowstat_row *after, long copies, long reuses);
+
 /* Check that every column but comm is the same in both rows. */
 bool check_same(const char *who, const struct cowstat_row *before,
 		const struct cowstat_row *after);

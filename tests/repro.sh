@@ -20,7 +20,7 @@ if ! git rev-parse --git-dir >/dev/null 2>&1; then
 	exit 0
 fi
 
-tmp=$(mktemp -d /tmp/cowstat-repro-XXXX)
+tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 a=$tmp/a
 b=$tmp/much/longer/path/b

@@ -83,31 +83,6 @@ out:
  * then), so a step's events are the region's alone: exact.
  */
 
-/*
- * An event column the module cannot count says "-": a failure here, as
- * both VM kernels (x86-64, 6.1 and 6.12) count every event.
- */
-static bool uncounted(const struct cowstat_row *row, const char *name)
-{
-	if (col(row, name) != COWSTAT_NA)
-		return false;
-	check(false, "%s: not counted on this kernel (see dmesg)", name);
-	return true;
-}
-
-static void check_events(const char *who, const struct cowstat_row *before,
-			 const struct cowstat_row *after, long copies, long reuses)
-{
-	long long dc = col(after, "copies") - col(before, "copies");
-	long long dr = col(after, "reuses") - col(before, "reuses");
-
-	if (!uncounted(after, "copies"))
-		check(dc == copies, "%s: copies rose by %lld, expected %ld", who, dc, copies);
-	if (!uncounted(after, "reuses"))
-		check(dr == reuses, "%s: reuses rose by %lld, expected %ld", who, dr, reuses);
-	check_delta(who, before, after, "forks", 0);
-}
-
 static enum ktap_result child_write_copies(const char **skip)
 {
 	static const char *const pages[] = {

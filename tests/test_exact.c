@@ -30,13 +30,6 @@
 
 enum { PARENT, CHILD };
 
-static void check_events(const char *who, const struct cowstat_row *before,
-			 const struct cowstat_row *after, long copies, long reuses)
-{
-	check_delta(who, before, after, "copies", copies);
-	check_delta(who, before, after, "reuses", reuses);
-}
-
 /*
  * The child's two threads write each of the N shared pages at the same
  * moment: both fault, and where both reach the copy, one copy is

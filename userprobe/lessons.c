@@ -40,6 +40,13 @@ static int start(struct probe *pr, int n, const char *const *roles)
 
 	TRY(puppet_spawn(pr->pup, n, "/proc/self/exe", "cow-parent", pr->err, sizeof(pr->err)));
 	pr->npup = n;
+	/*
+	 * On one CPU, it and its children: a page just written sits in that
+	 * CPU's LRU batch, holding a reference; a write fault drains its own
+	 * CPU's batch only, so on another CPU the kernel would copy a page it
+	 * could reuse, and a lesson's reuses would vary from run to run.
+	 */
+	TRY(cmd(pr, PARENT, "pin"));
 	for (i = 0; i < n; i++)
 		pr->role[i] = roles[i];
 	pr->nareas = 1;

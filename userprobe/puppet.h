@@ -38,7 +38,8 @@ int puppet_spawn(struct puppet *puppets, int n, const char *exe,
  *   write FIRST COUNT, read FIRST COUNT, poke PAGE VALUE, peek PAGE,
  *   madvise dontfork|wipeonfork|mergeable, mlock, munlock,
  *   seg addr|get|set DELTA (a value each in data, bss, heap and stack),
- *   thread, exec (a fresh puppet, same channel), forktime ROUNDS,
+ *   thread, exec (a fresh puppet, same channel), forktime ROUNDS, pin
+ *   (to the CPU it runs on),
  *   wait, exit STATUS,
  *   and for the tests (puppet_faults.c): workers, race FIRST COUNT,
  *   anonvma ROUNDS, wpass FIRST COUNT, fill FIRST COUNT, storm ROUNDS;

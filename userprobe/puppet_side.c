@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -377,6 +378,21 @@ static void do_segments(const char *what, long delta)
 	}
 }
 
+/* Stay on the CPU this runs on now (and so will children forked from here). */
+static void do_pin(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (cpu >= 0)
+		CPU_SET(cpu, &set);
+	if (cpu < 0 || sched_setaffinity(0, sizeof(set), &set))
+		reply("err pin: %s", strerror(errno));
+	else
+		reply("ok %d", cpu);
+}
+
 static void run_command(char *msg)
 {
 	char kind[16], name[16] = "";
@@ -418,6 +434,8 @@ static void run_command(char *msg)
 		do_forktime(n);
 	} else if (sscanf(msg, "seg %15s %ld", kind, &delta) >= 1) {
 		do_segments(kind, delta);
+	} else if (!strcmp(msg, "pin")) {
+		do_pin();
 	} else if (!strcmp(msg, "addr")) {
 		reply("ok %ld", (long)pp.base);
 	} else if (!strcmp(msg, "unmap")) {

@@ -10,6 +10,10 @@
 # A KVER or KDIR given on the command line reaches the vm/ scripts too.
 KVER ?= $(shell vm/kver.sh 2>/dev/null)
 KDIR ?= /usr/src/linux-headers-$(KVER)
+# Debian 13's kernels (+deb13: 6.12, and 7.x from trixie-backports) need
+# trixie's compiler: unless KDIR is given, they build in a trixie root that
+# vm/buildroot.sh makes once and caches outside the repository.
+IN_ROOT := $(if $(filter file,$(origin KDIR)),$(shell vm/buildroot.sh needed $(KVER) && echo y))
 
 # make install: the module for the kernel of KDIR, cowprobe and its manual.
 PREFIX ?= /usr/local
@@ -40,8 +44,13 @@ all: module userprobe/cowprobe tests/cowstat_test $(GUEST_TOOL_SRCS:.c=)
 
 # Kbuild decides what to rebuild; it also notices a different KDIR.
 module/cowstat.ko: $(MODULE_SRCS) FORCE
+ifeq ($(IN_ROOT),y)
+	vm/buildroot.sh headers $(KVER)
+	vm/buildroot.sh run make -C $(KDIR) M=/src KCFLAGS=-ffile-prefix-map=/src/= modules
+else
 	@test -d "$(KDIR)" || { echo "no kernel headers at KDIR=$(KDIR): run 'make deps' or set KDIR" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+endif
 	@echo "built module/cowstat.ko for Linux $$(tr '\0' '\n' <module/cowstat.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p')"
 module: module/cowstat.ko
 

@@ -26,12 +26,12 @@
 #include <linux/cred.h>
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
-#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 
 #include "cowstat.h"
+#include "cowstat_compat.h"
 
 void cowstat_reader_init(struct cowstat_reader *r, struct inode *inode,
 			 struct file *file)
@@ -70,14 +70,15 @@ static bool cowstat_creds_allow(const struct cowstat_reader *r,
 static bool cowstat_may_read(const struct cowstat_reader *r, struct task_struct *t,
 			     struct mm_struct *mm)
 {
+	struct user_namespace *ns;
+
 	if (mm == r->self)
 		return true;
 	if (!cowstat_creds_allow(r, t))
 		return false;
 	/* Dumpability after the credentials: pairs with commit_creds(). */
 	smp_rmb();
-	return get_dumpable(mm) == SUID_DUMP_USER ||
-	       file_ns_capable(r->file, mm->user_ns, CAP_SYS_PTRACE);
+	return cowstat_owner_dumpable(t, mm, &ns) || file_ns_capable(r->file, ns, CAP_SYS_PTRACE);
 }
 
 /*

@@ -10,7 +10,19 @@
 #include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/sched.h>
 #include <linux/userfaultfd_k.h>
+#include <linux/swap.h>
+#ifdef COWSTAT_HAVE_SOFTLEAF
+#include <linux/leafops.h>
+#else
+#include <linux/swapops.h>
+#endif
+#ifdef COWSTAT_HAVE_TASK_EXEC_STATE
+#include <linux/sched/exec_state.h>
+#else
+#include <linux/sched/coredump.h>
+#endif
 
 /*
  * The map count of a page of a large anonymous folio: its own PTE
@@ -28,21 +40,53 @@ static inline int cowstat_folio_pmd_maps(struct folio *folio)
 }
 
 /*
- * Does do_wp_page() refuse to reuse any page of a large folio that is not
- * exclusive?  Since 6.9 ("mm: prohibit the last subpage from reusing the
- * entire large folio") it does; 6.1 reused one when its reference count
- * said that nothing else mapped the folio.  No header says which: the
- * nearest mark is folio_large_mapcount() (6.10), so a 6.9 kernel is
- * predicted as 6.1 is.
+ * Would do_wp_page() reuse a page of a large anonymous folio that is not
+ * PageAnonExclusive()?  Three policies, and no header names them:
+ *   - until 6.8, as a small page: when the reference count says that
+ *     nothing else holds the folio (cowstat_anon_reusable() asks);
+ *   - 6.9 ("mm: prohibit the last subpage from reusing the entire large
+ *     folio") to 6.14, never; the nearest mark is folio_large_mapcount()
+ *     (6.10), so a 6.9 kernel is predicted as 6.1 is;
+ *   - since the folio tracks which mms map it (folio->_mm_ids, 6.15),
+ *     when this mm alone maps it, by more than one page, and every
+ *     reference is a mapping: __wp_can_reuse_large_anon_folio().  The
+ *     kernel does not drain an LRU batch for a large folio: a reference
+ *     from one makes a copy.  A folio in the swap cache is predicted a
+ *     copy, as a small one is (see cowstat_anon_reusable()).
+ * Returns -1 for "as a small page", else whether the write reuses it.
  */
-static inline bool cowstat_large_never_reused(struct folio *folio)
+static inline int cowstat_large_reusable(struct folio *folio)
 {
-#ifdef COWSTAT_HAVE_LARGE_MAPCOUNT
-	return folio_test_large(folio);
+#if defined(COWSTAT_HAVE_MM_IDS)
+	return folio_large_mapcount(folio) > 1 &&
+	       !test_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio->_mm_ids) &&
+	       !folio_test_swapcache(folio) &&
+	       folio_large_mapcount(folio) == folio_ref_count(folio);
+#elif defined(COWSTAT_HAVE_LARGE_MAPCOUNT)
+	return 0;
 #else
-	return false;
+	return -1;
 #endif
 }
+
+/*
+ * DAX huge entries: marked devmap on 6.12 and before, ordinary huge
+ * entries (pmd_trans_huge()) on 7.x, whose page is not anonymous.
+ */
+#ifdef COWSTAT_HAVE_PMD_DEVMAP
+#define cowstat_pmd_devmap(pmd)	pmd_devmap(pmd)
+#define cowstat_pud_devmap(pud)	pud_devmap(pud)
+#else
+#define cowstat_pmd_devmap(pmd)	false
+#define cowstat_pud_devmap(pud)	false
+#endif
+
+/* sparse's lock contexts: __cond_lock() is gone since 7.0, with sparse's lock checking. */
+#ifdef __cond_lock
+#define cowstat_cond_lock(x, c)	__cond_lock(x, c)
+#else
+#define cowstat_cond_lock(x, c)	(c)
+#endif
 
 /*
  * Every kernel has one of the two ways to a PTE table: if neither compile
@@ -65,10 +109,12 @@ static inline pmd_t cowstat_pmd_read(pmd_t *pmd)
 /*
  * Map and lock the PTE table under @pmd.  6.1's pte_offset_map_lock()
  * cannot fail: the mmap lock keeps the table.  Since 6.5 a table can be
- * freed (RCU) under the mmap read lock, and the exported helper is gone:
- * this follows __pte_offset_map_lock() (mm/pgtable-generic.c) with what
- * is inline: read the PMD under RCU, lock, check that the PMD is the one
- * read.  NULL: no table there any more.
+ * freed (RCU) under the mmap read lock, and the helper that maps it is not
+ * exported (__pte_offset_map_lock() until 6.19, pte_offset_map_lock()
+ * itself since 7.0): this follows pte_offset_map_lock() and
+ * __pte_offset_map() (mm/pgtable-generic.c) with what is inline: read the
+ * PMD under RCU, lock, check that the PMD is the one read.  NULL: no table
+ * there any more (the caller retries, as pte_offset_map_lock() does).
  */
 #ifndef COWSTAT_HAVE_PTE_MAP_OUT_OF_LINE
 #define COWSTAT_PTE_MAP_CAN_FAIL	false
@@ -94,7 +140,7 @@ static inline pte_t *__cowstat_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
 	rcu_read_lock();
 	pmdval = pmdp_get_lockless(pmd);
 	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_trans_huge(pmdval) ||
-	    pmd_devmap(pmdval) || unlikely(pmd_bad(pmdval)))
+	    cowstat_pmd_devmap(pmdval) || unlikely(pmd_bad(pmdval)))
 		goto out_unlock;
 	*ptlp = pte_lockptr(mm, &pmdval);
 	spin_lock(*ptlp);
@@ -116,7 +162,8 @@ static inline pte_t *cowstat_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
 {
 	pte_t *pte;
 
-	__cond_lock(RCU, __cond_lock(*ptlp, pte = __cowstat_pte_map_lock(mm, pmd, addr, ptlp)));
+	cowstat_cond_lock(RCU, cowstat_cond_lock(*ptlp,
+						  pte = __cowstat_pte_map_lock(mm, pmd, addr, ptlp)));
 	return pte;
 }
 
@@ -143,6 +190,84 @@ static inline bool cowstat_uffd_wp_to_user(struct vm_area_struct *vma, pte_t pte
 	return true;
 #endif
 }
+
+/*
+ * Non-present PTEs and PMDs: a swap entry, or an entry that names a page
+ * (migration, device memory, hwpoison), or a marker.  swp_entry_t and
+ * non_swap_entry() until 6.18; the "softleaf" API since 6.19.  Only
+ * called for an entry that is neither none nor present.
+ */
+#ifdef COWSTAT_HAVE_SOFTLEAF
+typedef softleaf_t cowstat_leaf_t;
+
+static inline softleaf_t cowstat_pte_leaf(pte_t pte)
+{
+	return softleaf_from_pte(pte);
+}
+
+static inline softleaf_t cowstat_pmd_leaf(pmd_t pmd)
+{
+	return softleaf_from_pmd(pmd);
+}
+
+#define cowstat_leaf_is_swap(e)		softleaf_is_swap(e)
+#define cowstat_leaf_has_page(e)	softleaf_has_pfn(e)
+#define cowstat_leaf_page(e)		softleaf_to_page(e)
+#define cowstat_leaf_is_migration(e)	softleaf_is_migration(e)
+#else
+typedef swp_entry_t cowstat_leaf_t;
+
+static inline swp_entry_t cowstat_pte_leaf(pte_t pte)
+{
+	return pte_to_swp_entry(pte);
+}
+
+static inline swp_entry_t cowstat_pmd_leaf(pmd_t pmd)
+{
+	return pmd_to_swp_entry(pmd);
+}
+
+#define cowstat_leaf_is_swap(e)		(!non_swap_entry(e))
+#define cowstat_leaf_has_page(e)	is_pfn_swap_entry(e)
+#define cowstat_leaf_page(e)		pfn_swap_entry_to_page(e)
+#define cowstat_leaf_is_migration(e)	is_migration_entry(e)
+#endif
+
+/*
+ * Is @t dumpable by its owner, as ptrace asks after the credentials, or
+ * else in which user namespace must the reader have CAP_SYS_PTRACE?  Both
+ * lived in the mm (get_dumpable(), mm->user_ns) on 6.12 and before; on
+ * 7.2 they are the task's (task->exec_state), which __ptrace_may_access() reads in
+ * task_still_dumpable() (its accessor is not exported).  Under
+ * rcu_read_lock() and task_lock(@t).
+ */
+#ifdef COWSTAT_HAVE_TASK_EXEC_STATE
+static inline bool cowstat_owner_dumpable(struct task_struct *t, struct mm_struct *mm,
+					  struct user_namespace **ns)
+{
+	const struct task_exec_state *es = rcu_dereference(t->exec_state);
+
+	*ns = es->user_ns;
+	return READ_ONCE(es->dumpable) == TASK_DUMPABLE_OWNER;
+}
+#else
+static inline bool cowstat_owner_dumpable(struct task_struct *t, struct mm_struct *mm,
+					  struct user_namespace **ns)
+{
+	*ns = mm->user_ns;
+	return get_dumpable(mm) == SUID_DUMP_USER;
+}
+#endif
+
+/*
+ * The sched_process_exit tracepoint's probe: (p) on 6.12 and before, (p,
+ * group_dead) on 7.x.  The probe reads @p only.
+ */
+#ifdef COWSTAT_HAVE_EXIT_GROUP_DEAD
+#define COWSTAT_EXIT_PROBE_ARGS	void *data, struct task_struct *tsk, bool group_dead
+#else
+#define COWSTAT_EXIT_PROBE_ARGS	void *data, struct task_struct *tsk
+#endif
 
 /*
  * Argument @n of a function hooked by an ftrace_ops, which (on x86-64 with

@@ -29,6 +29,7 @@
 #include <linux/tracepoint.h>
 
 #include "cowstat.h"
+#include "cowstat_compat.h"
 
 struct cowstat_proc_events {
 	struct hlist_node node;
@@ -190,7 +191,7 @@ static void cowstat_on_fork(void *data, struct task_struct *parent,
 		cowstat_event_add(COWSTAT_FORKS, parent->mm);
 }
 
-static void cowstat_on_exit(void *data, struct task_struct *tsk)
+static void cowstat_on_exit(COWSTAT_EXIT_PROBE_ARGS)
 {
 	struct cowstat_proc_events *p;
 

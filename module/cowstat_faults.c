@@ -16,6 +16,9 @@
  *   copy   the fault installs a new anonymous page at its own address:
  *          COWSTAT_NEW_ANON_RMAP(page, vma, address), which wp_page_copy()
  *          calls only once the copy is in place (the zero page's too);
+ *          since 6.14 a write to the huge zero PMD installs a fresh THP
+ *          the same way, at the PMD's start (do_huge_zero_wp_pmd()): one
+ *          fault, one copy, 512 new pages;
  *   reuse  wp_page_reuse(vmf), which makes the PTE writable; for a huge
  *          PMD, pmdp_set_access_flags(vma, haddr, pmdp, entry, 1), which
  *          do_huge_pmd_wp_page() calls only to reuse the whole THP.
@@ -232,7 +235,8 @@ static void notrace cowstat_on_finish_fault(unsigned long ip, unsigned long pare
 static void notrace cowstat_on_new_anon(unsigned long ip, unsigned long parent_ip,
 					struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	cowstat_fault_event(BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT),
+	cowstat_fault_event(BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT) |
+			    BIT(COWSTAT_HUGE_WP_FAULT),
 			    (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 1),
 			    cowstat_ftrace_arg(fregs, 2), COWSTAT_COPIES);
 }

@@ -18,7 +18,6 @@
 #include <linux/pgtable.h>
 #include <linux/sched/signal.h>
 #include <linux/swap.h>
-#include <linux/swapops.h>
 
 #include "cowstat.h"
 #include "cowstat_compat.h"
@@ -51,9 +50,9 @@ static inline bool cowstat_page_shared(struct page *page, struct folio *folio)
  * Would a write fault on this write-protected page of an anonymous folio
  * reuse it in place rather than copy it?  do_wp_page() reuses a page that
  * is PageAnonExclusive(), and otherwise one that nothing else holds
- * (wp_can_reuse_anon_folio() since 6.6): not KSM, not a page of a large
- * folio on kernels that stopped reusing those (6.9 on), and a reference
- * count of one.  Like the fault, a folio that is not on the LRU is counted
+ * (wp_can_reuse_anon_folio() since 6.6): not KSM, a page of a large
+ * folio as this kernel decides it (cowstat_large_reusable()), and a
+ * reference count of one.  Like the fault, a folio that is not on the LRU is counted
  * without the reference of the LRU batch it is taken to be in: the fault
  * drains its own CPU's batch first.  (Only that CPU's: a page whose batch
  * sits on another CPU, or that migration or reclaim holds, is copied,
@@ -65,8 +64,13 @@ static noinline bool cowstat_anon_reusable(struct page *page, struct folio *foli
 
 	if (PageAnonExclusive(page))
 		return true;
-	if (folio_test_ksm(folio) || cowstat_large_never_reused(folio))
+	if (folio_test_ksm(folio))
 		return false;
+	if (folio_test_large(folio)) {
+		refs = cowstat_large_reusable(folio);
+		if (refs >= 0)
+			return refs;
+	}
 	/*
 	 * In the swap cache, the fault reuses only if it can free the swap
 	 * entry, which another process's swap PTE may still hold (after a
@@ -143,22 +147,22 @@ static void cowstat_add_pages(struct cowstat_walk *w, struct page *page,
  */
 static noinline void cowstat_swap_pte(struct cowstat_walk *w, pte_t pte)
 {
-	swp_entry_t entry = pte_to_swp_entry(pte);
+	cowstat_leaf_t entry = cowstat_pte_leaf(pte);
 	struct page *page;
 
-	if (!non_swap_entry(entry)) {
+	if (cowstat_leaf_is_swap(entry)) {
 		w->c->swap++;
 		return;
 	}
-	if (!is_pfn_swap_entry(entry))
+	if (!cowstat_leaf_has_page(entry))
 		return;
-	page = pfn_swap_entry_to_page(entry);
+	page = cowstat_leaf_page(entry);
 	/*
 	 * A page under migration is not safe to ask for its map count: it
 	 * counts as private, as 6.1's smaps counts it (6.12's counts it as
 	 * shared, "maybe mapped more than once").
 	 */
-	cowstat_add_pages(w, page, 1, !is_migration_entry(entry) && PageAnon(page) &&
+	cowstat_add_pages(w, page, 1, !cowstat_leaf_is_migration(entry) && PageAnon(page) &&
 			  cowstat_page_shared(page, page_folio(page)));
 }
 
@@ -176,7 +180,7 @@ static enum cowstat_wf cowstat_huge_write_fault(struct cowstat_walk *w, pmd_t pm
 {
 	if (!w->cow_vma || pmd_write(pmd))
 		return COWSTAT_WF_NONE;
-	if ((w->uffd_wp && pmd_uffd_wp(pmd)) || pmd_protnone(pmd))
+	if (userfaultfd_huge_pmd_wp(w->vma, pmd) || pmd_protnone(pmd))
 		return COWSTAT_WF_NONE;
 	if (folio && folio_test_anon(folio) &&
 	    (PageAnonExclusive(&folio->page) ||
@@ -198,7 +202,7 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 
 	if (pmd_present(pmd)) {
 		/* DAX: resident in 6.1's smaps (6.12's leaves it out), never anonymous. */
-		if (pmd_devmap(pmd)) {
+		if (cowstat_pmd_devmap(pmd)) {
 			c->rss += HPAGE_PMD_NR;
 			c->file += HPAGE_PMD_NR;
 			return;
@@ -206,12 +210,12 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 		page = pmd_page(pmd);
 	} else {
 		/* Only when present: a swap PMD's offset bits overlap devmap's. */
-		swp_entry_t entry = pmd_to_swp_entry(pmd);
+		cowstat_leaf_t entry = cowstat_pmd_leaf(pmd);
 
-		if (!is_migration_entry(entry))
+		if (!cowstat_leaf_is_migration(entry))
 			return;
 		migration = true;
-		page = pfn_swap_entry_to_page(entry);
+		page = cowstat_leaf_page(entry);
 	}
 	folio = page_folio(page);
 
@@ -250,7 +254,9 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 
 static inline bool cowstat_pmd_is_leaf(pmd_t pmd)
 {
-	return pmd_trans_huge(pmd) || pmd_devmap(pmd) || is_swap_pmd(pmd);
+	/* A huge entry, or one not present: a THP's migration entry. */
+	return pmd_trans_huge(pmd) || cowstat_pmd_devmap(pmd) ||
+	       (!pmd_none(pmd) && !pmd_present(pmd));
 }
 
 /*
@@ -413,7 +419,7 @@ static int cowstat_pud_range(struct cowstat_walk *w, p4d_t *p4d,
 
 		next = pud_addr_end(addr, end);
 		if (pud_none(pudval) || pud_bad(pudval) ||
-		    pud_trans_huge(pudval) || pud_devmap(pudval))
+		    pud_trans_huge(pudval) || cowstat_pud_devmap(pudval))
 			continue;
 		err = cowstat_pmd_range(w, pud, addr, next);
 		if (err)

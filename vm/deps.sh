@@ -25,5 +25,11 @@ if apt_lists_empty || ! KVER=$(kver 2>/dev/null); then
 fi
 KVER=$(kver)
 
-# The VM needs a static BusyBox for /init and the guest's shell.
-install_missing gcc make libc6-dev cpio busybox-static qemu-system-x86 "linux-headers-$KVER"
+# The VM needs a static BusyBox for /init and the guest's shell.  Debian
+# 13's kernels build in the trixie root, which has their headers.
+if "$TOP/vm/buildroot.sh" needed "$KVER"; then
+	install_missing gcc make libc6-dev cpio busybox-static qemu-system-x86
+	"$TOP/vm/buildroot.sh" headers "$KVER"
+else
+	install_missing gcc make libc6-dev cpio busybox-static qemu-system-x86 "linux-headers-$KVER"
+fi

@@ -39,7 +39,7 @@ TEST_SRCS := $(filter-out $(GUEST_TOOL_SRCS),$(wildcard tests/*.c)) \
 	userprobe/puppet_faults.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h module/conftest/*.c) Kbuild module/Kbuild
 
-.PHONY: FORCE all module deps kernel image run shell test test-stress test-debug bench plots lessons check dkms-check install uninstall clean distclean
+.PHONY: FORCE all module deps kernel image run shell test test-kernels test-stress test-debug bench plots lessons check dkms-check install uninstall clean distclean
 all: module userprobe/cowprobe tests/cowstat_test $(GUEST_TOOL_SRCS:.c=)
 
 # Kbuild decides what to rebuild; it also notices a different KDIR.
@@ -83,6 +83,10 @@ shell: image
 
 test: image
 	tests/run.sh
+
+# The suite on every supported kernel (vm/kver.sh --tested), one line each.
+test-kernels: deps
+	tests/kernels.sh
 
 # The stress test (see README, "Reliability"); with the kernel's cow selftest.
 STRESS_SECONDS ?= 60

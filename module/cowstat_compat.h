@@ -40,6 +40,30 @@ static inline int cowstat_folio_pmd_maps(struct folio *folio)
 }
 
 /*
+ * The map count of a page of a large anonymous folio, as smaps reads it.
+ * Kernels built with CONFIG_NO_PAGE_MAPCOUNT (an option since 6.15; not
+ * Debian's) keep no per-page count: there a page counts as mapped twice
+ * when another mm may map its folio (folio_maybe_mapped_shared(), what
+ * smaps uses there), which is not exact: the shared and private columns
+ * say so (COWSTAT_EXACT_SHARING).
+ */
+#ifdef CONFIG_NO_PAGE_MAPCOUNT
+#define COWSTAT_EXACT_SHARING	false
+
+static inline int cowstat_large_page_maps(struct page *page, struct folio *folio)
+{
+	return folio_maybe_mapped_shared(folio) ? 2 : 1;
+}
+#else
+#define COWSTAT_EXACT_SHARING	true
+
+static inline int cowstat_large_page_maps(struct page *page, struct folio *folio)
+{
+	return atomic_read(&page->_mapcount) + 1 + cowstat_folio_pmd_maps(folio);
+}
+#endif
+
+/*
  * Would do_wp_page() reuse a page of a large anonymous folio that is not
  * PageAnonExclusive()?  Three policies, and no header names them:
  *   - until 6.8, as a small page: when the reference count says that

@@ -16,6 +16,7 @@
 #include <linux/moduleparam.h>
 
 #include "cowstat.h"
+#include "cowstat_compat.h"
 
 static bool events = true;
 module_param(events, bool, 0444);
@@ -48,6 +49,8 @@ static int __init cowstat_init(void)
 		goto out_proc;
 	}
 	pr_info("/proc/cowstat ready, events %s\n", cowstat_events_on() ? "on" : "off");
+	if (!COWSTAT_EXACT_SHARING)
+		pr_notice("no per-page map counts (CONFIG_NO_PAGE_MAPCOUNT): shared~ and private~ count every page of a large folio another process may map as shared\n");
 	return 0;
 
 out_proc:

@@ -20,6 +20,7 @@
 #include <linux/uaccess.h>
 
 #include "cowstat.h"
+#include "cowstat_compat.h"
 
 static void *cowstat_start(struct seq_file *m, loff_t *pos)
 {
@@ -80,12 +81,26 @@ static const char *const cowstat_page_names[] = {
 	"rss", "anon", "shared", "private", "cow", "reusable", "zero", "file", "swap", "thp",
 };
 
+/*
+ * A column this kernel cannot count exactly is named with a '~' after it:
+ * shared and private without per-page map counts (cowstat_compat.h).
+ */
+static bool cowstat_page_col_exact(const char *name)
+{
+	return COWSTAT_EXACT_SHARING || (strcmp(name, "shared") && strcmp(name, "private"));
+}
+
 void cowstat_show_page_header(struct seq_file *m)
 {
+	const char *name;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(cowstat_page_names); i++)
-		seq_printf(m, i ? " %8s" : "%8s", cowstat_page_names[i]);
+	for (i = 0; i < ARRAY_SIZE(cowstat_page_names); i++) {
+		name = cowstat_page_names[i];
+		if (i)
+			seq_putc(m, ' ');
+		seq_printf(m, cowstat_page_col_exact(name) ? "%8s" : "%7s~", name);
+	}
 }
 
 void cowstat_show_counts(struct seq_file *m, const struct cowstat_counts *c)

@@ -37,13 +37,13 @@ struct cowstat_walk {
  * once?  That is page_mapcount() > 1, as smaps_account() asks it, taken
  * here without a function call for the common cases: a small page's map
  * count is its _mapcount + 1; a page of a large anonymous folio adds the
- * folio's PMD mappings (cowstat_folio_pmd_maps(), kernel-dependent).
+ * folio's PMD mappings (cowstat_large_page_maps(), kernel-dependent).
  */
 static inline bool cowstat_page_shared(struct page *page, struct folio *folio)
 {
 	if (likely(!folio_test_large(folio)))
 		return atomic_read(&page->_mapcount) > 0;
-	return atomic_read(&page->_mapcount) + 1 + cowstat_folio_pmd_maps(folio) > 1;
+	return cowstat_large_page_maps(page, folio) > 1;
 }
 
 /*
@@ -230,14 +230,12 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 	}
 	if (PageAnon(page)) {
 		unsigned long i, shared = 0;
-		int pmd_maps;
 
 		c->thp += HPAGE_PMD_NR;
 		/* page_count() == 1: mapped once, by this PMD (smaps_account()). */
 		if (!migration && page_count(page) != 1) {
-			pmd_maps = cowstat_folio_pmd_maps(folio);
 			for (i = 0; i < HPAGE_PMD_NR; i++)
-				shared += atomic_read(&page[i]._mapcount) + 1 + pmd_maps > 1;
+				shared += cowstat_large_page_maps(&page[i], folio) > 1;
 		}
 		cowstat_add_pages(w, page, HPAGE_PMD_NR, shared);
 	} else {

@@ -31,6 +31,11 @@ static int parse_header(struct cowstat_table *t, char *line)
 	     tok = strtok_r(NULL, " \n", &save)) {
 		if (n == COWSTAT_MAX_COLS || strlen(tok) >= COWSTAT_NAME_LEN)
 			return -1;
+		/* "shared~": a column this kernel cannot count exactly (see README). */
+		if (tok[strlen(tok) - 1] == '~') {
+			tok[strlen(tok) - 1] = '\0';
+			t->inexact = true;
+		}
 		strcpy(t->name[n++], tok);
 	}
 	/* comm comes last; everything before it is a number. */

@@ -7,6 +7,7 @@
 #define COWSTAT_TABLE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -27,6 +28,7 @@ struct cowstat_table {
 	int ncols;				/* numeric columns (comm excluded) */
 	char name[COWSTAT_MAX_COLS][COWSTAT_NAME_LEN];
 	int pid_col;
+	bool inexact;		/* a column named "shared~": not exact on this kernel */
 	struct cowstat_row *rows;
 	size_t nrows;
 };

@@ -78,6 +78,14 @@ void report_unexpected(struct probe *pr, const char *what)
  * Where each of rcol[] is among the numbers of a /proc/cowstat_maps row
  * (after pid, start, end and perms), from its header; -1 when missing.
  */
+/* Header word @tok names column @name, maybe marked inexact ("shared~"). */
+static bool col_named(const char *tok, const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strncmp(tok, name, len) && (!tok[len] || !strcmp(tok + len, "~"));
+}
+
 static int maps_columns(char *header, int *index, int *nvals)
 {
 	char *save = NULL, *tok;
@@ -87,7 +95,7 @@ static int maps_columns(char *header, int *index, int *nvals)
 		index[i] = -1;
 	for (tok = strtok_r(header, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), n++)
 		for (i = 0; i < NR_RCOLS; i++)
-			if (n >= 4 && !strcmp(tok, rcol[i]))
+			if (n >= 4 && col_named(tok, rcol[i]))
 				index[i] = n - 4;
 	*nvals = n - 5;		/* less pid, start, end, perms and name */
 	return *nvals > 0 && *nvals <= MAPS_MAX_COLS ? 0 : -1;

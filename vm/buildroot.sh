@@ -3,6 +3,7 @@
 #
 # Usage: vm/buildroot.sh needed RELEASE     exit 0 if RELEASE builds in the root
 #        vm/buildroot.sh series SERIES      newest SERIES.* release trixie has
+#        vm/buildroot.sh newest N           that of each of the newest N series
 #        vm/buildroot.sh headers RELEASE    install linux-headers-RELEASE in it
 #        vm/buildroot.sh run COMMAND...     run COMMAND in it, in this checkout
 #        vm/buildroot.sh download DIR PKG...  fetch Debian packages into DIR
@@ -22,7 +23,7 @@ source "$(dirname "$0")/config.sh"
 cache=${COWSTAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cowstat}
 root=$cache/trixie-root
 
-usage() { sed -n '3,7s/^# \{0,1\}//p' "$0"; exit 2; }
+usage() { sed -n '3,8s/^# \{0,1\}//p' "$0"; exit 2; }
 
 # Debian 13 and later releases: 6.12.57+deb13-amd64, 7.3.4+deb13-amd64.
 needed() {
@@ -100,17 +101,25 @@ needed)
 	[ $# -eq 1 ] || usage
 	needed "$1"
 	;;
-series)
+series|newest)
 	[ $# -eq 1 ] || usage
 	lock
-	make_root series "$1"
-	need_root "asking the trixie root" "vm/buildroot.sh series $1"
-	# The plain -amd64 flavour, from trixie or trixie-backports.
-	rel=$(enter apt-cache search --names-only "^linux-headers-$1\\." |
-		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' |
-		grep -E "^${1//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" | sort -V | tail -n 1)
-	[ -n "$rel" ] || die "trixie has no linux-headers-$1.*-amd64"
-	printf '%s\n' "$rel"
+	make_root "$cmd" "$1"
+	need_root "asking the trixie root" "vm/buildroot.sh $cmd $1"
+	# Plain -amd64 headers (not -rt or -cloud), trixie and trixie-backports.
+	releases=$(enter apt-cache search --names-only '^linux-headers-[0-9]' |
+		sed -n 's/^linux-headers-\([0-9][^ ]*+deb[0-9]*-amd64\) .*/\1/p' | sort -V)
+	if [ "$cmd" = series ]; then
+		series=("$1")
+	else
+		mapfile -t series < <(sed 's/^\([0-9]*\.[0-9]*\)\..*/\1/' <<<"$releases" |
+			uniq | tail -n "$1")
+	fi
+	for s in "${series[@]}"; do
+		rel=$(grep -E "^${s//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" <<<"$releases" | tail -n 1) ||
+			die "trixie has no linux-headers-$s.*-amd64"
+		printf '%s\n' "$rel"
+	done
 	;;
 headers)
 	[ $# -eq 1 ] || usage

@@ -1,24 +1,48 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Usage: vm/kver.sh [SERIES]
+# Usage: vm/kver.sh [SERIES | --tested]
 #
 # Print the Debian kernel release (e.g. 6.1.0-56-amd64) that cowstat builds
 # against and boots: $KVER if set, else the one Debian's linux-headers-amd64
-# metapackage points to (installed, or else the archive's candidate).  With
-# SERIES (e.g. 6.12): the newest linux-headers-SERIES.*-amd64 apt knows,
-# such as Debian 12's 6.12.117+deb12-amd64.
+# metapackage points to (installed, or else the archive's candidate).
+#
+# With SERIES, the newest release of that series Debian has, so that
+# nothing names a point release that will vanish:
+#   6.12         Debian 12's (6.12.117+deb12-amd64), from the host's apt
+#   6.12+deb13   Debian 13's (6.12.117+deb13-amd64), from the trixie root
+#   7.3          where only Debian 13 has it: trixie-backports (7.3.4+deb13-amd64)
+# With --tested, every kernel the suite runs on (make test-kernels), oldest
+# first: Debian 12's two, Debian 13's 6.12, and the newest two series of
+# trixie-backports.  The trixie root is vm/buildroot.sh's.
 set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
 
-if [ -n "${1:-}" ]; then
-	# The plain -amd64 flavour, not -rt-amd64 or -cloud-amd64.
-	rel=$(apt-cache search --names-only "^linux-headers-$1\\." 2>/dev/null |
+# The newest plain -amd64 release of SERIES in the host's apt lists.
+host_series() {
+	apt-cache search --names-only "^linux-headers-$1\\." 2>/dev/null |
 		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' |
-		grep -E "^${1//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" | sort -V | tail -n 1)
-	[ -n "$rel" ] || { echo "kver.sh: apt knows no linux-headers-$1.*-amd64" >&2; exit 1; }
+		grep -E "^${1//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" | sort -V | tail -n 1
+}
+
+case ${1:-} in
+--tested)
+	env -u KVER "$0"
+	"$0" 6.12
+	"$top/vm/buildroot.sh" series 6.12
+	"$top/vm/buildroot.sh" newest 2
+	exit 0
+	;;
+*+deb13)
+	exec "$top/vm/buildroot.sh" series "${1%+deb13}"
+	;;
+?*)
+	rel=$(host_series "$1" || true)
+	[ -n "$rel" ] || rel=$("$top/vm/buildroot.sh" series "$1") || exit 1
 	printf '%s\n' "$rel"
 	exit 0
-fi
+	;;
+esac
 
 if [ -n "${KVER:-}" ]; then
 	printf '%s\n' "$KVER"

@@ -109,9 +109,9 @@ bench: image
 plots: image
 	tests/plots.sh
 
-# dkms add/build/remove in a private DKMS tree, for both of Debian 12's kernels.
+# dkms add/build/remove in a private DKMS tree, for every supported kernel.
 dkms-check:
-	tests/dkms.sh $(KVER) $$(vm/kver.sh 6.12)
+	tests/dkms.sh $$(vm/kver.sh --tested)
 
 # Every lesson, as text, into build/lessons.txt.
 lessons: image

@@ -6,7 +6,8 @@
 # Static checks, all of which must be clean:
 #  - checkpatch.pl --strict (from Debian's linux-source-6.1) on module/;
 #  - the module built with sparse (C=2) and W=1, warnings as errors,
-#    against Debian 12's 6.1 and 6.12 headers (or KDIR alone);
+#    against the headers of every kernel vm/kver.sh --tested names
+#    (Debian 13's in the trixie root, vm/buildroot.sh), or KDIR alone;
 #  - userprobe/ and tests/ built with -Wall -Wextra -Werror (make all),
 #    and cppcheck;
 #  - the image the same built in two folders (tests/repro.sh);
@@ -16,15 +17,20 @@ set -euo pipefail
 source "$(dirname "$0")/../vm/config.sh"
 cd "$TOP"
 
-# The module is checked against both of Debian 12's kernels (KDIR: that one only).
+# The module is checked against every supported kernel (KDIR: that one only).
 if [ -n "${KDIR:-}" ]; then
-	kdirs=("$KDIR")
+	releases=(KDIR)
 else
-	kdirs=("/usr/src/linux-headers-$(kver)" "/usr/src/linux-headers-$("$TOP/vm/kver.sh" 6.12)")
+	mapfile -t releases < <("$TOP/vm/kver.sh" --tested)
+	[ ${#releases[@]} -gt 0 ] || die "vm/kver.sh --tested found no kernels"
 fi
 tarball=/usr/src/linux-source-6.1.tar.xz
 
-install_missing sparse cppcheck linux-source-6.1 "${kdirs[@]#/usr/src/}"
+host_headers=()
+for rel in "${releases[@]}"; do
+	[ "$rel" = KDIR ] || "$TOP/vm/buildroot.sh" needed "$rel" || host_headers+=("linux-headers-$rel")
+done
+install_missing sparse cppcheck linux-source-6.1 "${host_headers[@]}"
 
 failed=0
 step() { printf '== %s\n' "$*"; }
@@ -44,12 +50,21 @@ sources=$(git ls-files 'module/*.c' 'module/*.h')
 perl "$cp_dir/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types -f $sources ||
 	fail "checkpatch"
 
-for kdir in "${kdirs[@]}"; do
-	step "sparse (C=2) and W=1, warnings as errors: ${kdir#/usr/src/linux-headers-}"
-	log=$(make -s -C "$kdir" M="$TOP" C=2 W=1 KCFLAGS=-Werror modules 2>&1) ||
-		fail "module build against $kdir"
+for rel in "${releases[@]}"; do
+	step "sparse (C=2) and W=1, warnings as errors: $rel"
+	flags=(C=2 W=1 KCFLAGS=-Werror modules)
+	if [ "$rel" = KDIR ]; then
+		log=$(make -s -C "$KDIR" M="$TOP" "${flags[@]}" 2>&1) || fail "module build against $KDIR"
+	elif "$TOP/vm/buildroot.sh" needed "$rel"; then
+		"$TOP/vm/buildroot.sh" headers "$rel"
+		log=$("$TOP/vm/buildroot.sh" run make -s -C "/usr/src/linux-headers-$rel" M=/src \
+			"${flags[@]}" 2>&1) || fail "module build against $rel (trixie root)"
+	else
+		log=$(make -s -C "/usr/src/linux-headers-$rel" M="$TOP" "${flags[@]}" 2>&1) ||
+			fail "module build against $rel"
+	fi
 	if grep -E 'warning:|error:' <<<"$log"; then
-		fail "sparse or W=1 against $kdir"
+		fail "sparse or W=1 against $rel"
 	fi
 done
 

@@ -186,8 +186,8 @@ static inline pte_t *cowstat_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
 {
 	pte_t *pte;
 
-	cowstat_cond_lock(RCU, cowstat_cond_lock(*ptlp,
-						  pte = __cowstat_pte_map_lock(mm, pmd, addr, ptlp)));
+	pte = __cowstat_pte_map_lock(mm, pmd, addr, ptlp);
+	(void)cowstat_cond_lock(RCU, cowstat_cond_lock(*ptlp, pte));
 	return pte;
 }
 
@@ -222,7 +222,7 @@ static inline bool cowstat_uffd_wp_to_user(struct vm_area_struct *vma, pte_t pte
  * called for an entry that is neither none nor present.
  */
 #ifdef COWSTAT_HAVE_SOFTLEAF
-typedef softleaf_t cowstat_leaf_t;
+#define cowstat_leaf_t	softleaf_t
 
 static inline softleaf_t cowstat_pte_leaf(pte_t pte)
 {
@@ -239,7 +239,7 @@ static inline softleaf_t cowstat_pmd_leaf(pmd_t pmd)
 #define cowstat_leaf_page(e)		softleaf_to_page(e)
 #define cowstat_leaf_is_migration(e)	softleaf_is_migration(e)
 #else
-typedef swp_entry_t cowstat_leaf_t;
+#define cowstat_leaf_t	swp_entry_t
 
 static inline swp_entry_t cowstat_pte_leaf(pte_t pte)
 {

@@ -484,6 +484,7 @@ static int lesson_vfork(struct probe *pr)
 static int lesson_thp(struct probe *pr)
 {
 	long n = 2 * THP_PAGES;
+	long long reusable;
 
 	TRY(start(pr, 2, two));
 	TRY(written_region(pr, "thp", n));
@@ -509,7 +510,39 @@ static int lesson_thp(struct probe *pr)
 		    "  4 KiB page.  The parent still maps both huge pages whole.  Its copy of\n"
 		    "  that page is mapped once now ('private' +1), yet 'cow' still counts\n"
 		    "  it: it is part of a huge page that is not the parent's alone, and a\n"
-		    "  write to any of its pages splits it and copies that page.\n");
+		    "  write to any of its pages splits it and copies that page.\n\n");
+
+	TRY(cmd(pr, PARENT, "write 0 %d", THP_PAGES));
+	TRY(report_step(pr, "the parent writes the first huge page's 512 pages", PC, 2));
+	expect(pr, eq(area(pr, PARENT, R_THP), n - THP_PAGES),
+	       "the parent's writes did not split its first huge mapping");
+	expect(pr, eq(area(pr, CHILD, R_COW) + area(pr, CHILD, R_REUSABLE), n - 1),
+	       "the child's pages are not all write-protected but the one it wrote");
+	reusable = area(pr, CHILD, R_REUSABLE);
+	report_text(pr, "  The parent's first write split its huge mapping too, and each write\n"
+		    "  copied a page: the huge page was not the parent's alone.  Now the child\n"
+		    "  alone maps the 511 pages of it that it has not written.  What its\n"
+		    "  writes will do is a policy that changed over the years, and the\n"
+		    "  module asks this kernel's: 'reusable' %lld.\n", reusable);
+	if (eq(reusable, THP_PAGES - 1))
+		report_text(pr, "  This kernel (6.15 and later) knows that one process maps the whole\n"
+			    "  huge page and that every reference to it is a mapping: each write\n"
+			    "  keeps its page in place ('reusable' 511).  6.9 to 6.14 copied every\n"
+			    "  page of a huge page once it had been shared; 6.1 copied all but the\n"
+			    "  last, which it reused once the child held the only reference.\n");
+	else
+		report_text(pr, "  This kernel copies each of them ('cow').  6.9 to 6.14 copy all 511;\n"
+			    "  6.1 copies all but the last, which it reuses once the child holds the\n"
+			    "  only reference; 6.15 and later reuse all 511 in place, since they know\n"
+			    "  that one process maps the whole huge page.\n");
+	TRY(cmd(pr, CHILD, "write 0 %d", THP_PAGES));
+	TRY(report_step(pr, "the child writes the same 512 pages", PC, 2));
+	expect(pr, eq(area(pr, CHILD, R_THP), n - THP_PAGES),
+	       "the child's second huge mapping changed");
+	report_text(pr, "  The child's 511 writes %s; the second huge page is still\n"
+		    "  mapped whole by both.\n",
+		    eq(reusable, THP_PAGES - 1) ? "reused the pages in place: 'copies' did not\n  move" :
+		    "copied them: 'copies' +511 (+510 and one reuse on 6.1)");
 	return 0;
 }
 

@@ -484,7 +484,7 @@ static int lesson_vfork(struct probe *pr)
 static int lesson_thp(struct probe *pr)
 {
 	long n = 2 * THP_PAGES;
-	long long reusable;
+	long long reusable, copies, reuses;
 
 	TRY(start(pr, 2, two));
 	TRY(written_region(pr, "thp", n));
@@ -529,20 +529,32 @@ static int lesson_thp(struct probe *pr)
 			    "  huge page and that every reference to it is a mapping: each write\n"
 			    "  keeps its page in place ('reusable' 511).  6.9 to 6.14 copied every\n"
 			    "  page of a huge page once it had been shared; 6.1 copied all but the\n"
-			    "  last, which it reused once the child held the only reference.\n");
+			    "  last, which it reused once the child held the only reference.\n\n");
 	else
-		report_text(pr, "  This kernel copies each of them ('cow').  6.9 to 6.14 copy all 511;\n"
+		report_text(pr, "  'cow' counts all of them now: the next write of each copies it, as\n"
+			    "  far as anything can tell before.  6.9 to 6.14 copy all 511;\n"
 			    "  6.1 copies all but the last, which it reuses once the child holds the\n"
 			    "  only reference; 6.15 and later reuse all 511 in place, since they know\n"
-			    "  that one process maps the whole huge page.\n");
+			    "  that one process maps the whole huge page.\n\n");
+	copies = event(pr, CHILD, E_COPIES);
+	reuses = event(pr, CHILD, E_REUSES);
 	TRY(cmd(pr, CHILD, "write 0 %d", THP_PAGES));
 	TRY(report_step(pr, "the child writes the same 512 pages", PC, 2));
 	expect(pr, eq(area(pr, CHILD, R_THP), n - THP_PAGES),
 	       "the child's second huge mapping changed");
-	report_text(pr, "  The child's 511 writes %s; the second huge page is still\n"
-		    "  mapped whole by both.\n",
-		    eq(reusable, THP_PAGES - 1) ? "reused the pages in place: 'copies' did not\n  move" :
-		    "copied them: 'copies' +511 (+510 and one reuse on 6.1)");
+	copies = event(pr, CHILD, E_COPIES) - copies;
+	reuses = event(pr, CHILD, E_REUSES) - reuses;
+	if (eq(reusable, THP_PAGES - 1))
+		report_text(pr, "  The child's 511 writes kept their pages ('reuses' +%lld, 'copies'\n"
+			    "  +%lld): no page changed frame.", reuses, copies);
+	else if (eq(reuses, 1))
+		report_text(pr, "  The child's writes copied %lld pages ('copies' +%lld); the last one\n"
+			    "  found the child holding the huge page's only reference and reused it\n"
+			    "  ('reuses' +1), as 6.1 to 6.8 do.", copies, copies);
+	else
+		report_text(pr, "  The child's writes copied their pages ('copies' +%lld, 'reuses'\n"
+			    "  +%lld).", copies, reuses);
+	report_text(pr, "\n  The second huge page is still mapped whole by both.\n");
 	return 0;
 }
 

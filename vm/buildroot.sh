@@ -47,21 +47,29 @@ need_root() {	# need_root WHAT COMMAND...
 	die "$what needs root (debootstrap, chroot); run: sudo $*"
 }
 
+# Undo enter()'s mounts: on its return, and on an interrupt or a kill.
+unmount_all() {
+	local m
+
+	for m in "$root/src" "$root/proc"; do
+		! mountpoint -q "$m" || umount "$m" || umount -l "$m"
+	done
+}
+
 # chroot with /proc and this checkout mounted; both unmounted on any exit.
 enter() {	# enter COMMAND...
 	local status=0
 
 	mkdir -p "$root/src"
+	trap 'unmount_all; exit 130' INT TERM HUP
+	trap unmount_all EXIT
 	mount -t proc proc "$root/proc"
-	if ! mount --bind "$TOP" "$root/src"; then
-		umount "$root/proc"
-		return 1
-	fi
+	mount --bind "$TOP" "$root/src"
 	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
 		/bin/sh -c 'cd /src && exec "$@"' sh "$@" || status=$?
-	umount "$root/src" || umount -l "$root/src"
-	umount "$root/proc" || umount -l "$root/proc"
+	unmount_all
+	trap - INT TERM HUP EXIT
 	return "$status"
 }
 

@@ -39,7 +39,7 @@ TEST_SRCS := $(filter-out $(GUEST_TOOL_SRCS),$(wildcard tests/*.c)) \
 	userprobe/puppet_faults.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h module/conftest/*.c) Kbuild module/Kbuild
 
-.PHONY: FORCE all module deps kernel image run shell test test-kernels test-stress test-debug bench plots lessons check dkms-check install uninstall clean distclean
+.PHONY: FORCE all module deps kernel image run shell test test-kernels test-stress test-debug bench bench-kernels plots lessons check dkms-check install uninstall clean distclean
 all: module userprobe/cowprobe tests/cowstat_test $(GUEST_TOOL_SRCS:.c=)
 
 # Kbuild decides what to rebuild; it also notices a different KDIR.
@@ -105,6 +105,10 @@ test-debug: deps
 
 bench: image
 	tests/bench.sh
+
+# make bench on every supported kernel, and the README's table of them.
+bench-kernels: deps
+	tests/bench-kernels.sh
 
 plots: image
 	tests/plots.sh

@@ -78,16 +78,19 @@ enter() {	# enter COMMAND...
 make_root() {
 	[ -f "$root/.cowstat-ready" ] && return 0
 	need_root "the trixie build root" "vm/buildroot.sh $*"
-	install_missing debootstrap
+	# Messages to stderr: "series" and "newest" print releases on stdout.
+	install_missing debootstrap >&2
 	rm -rf "$root"
 	mkdir -p "$cache"
-	echo "buildroot: debootstrap trixie into $root (once)"
+	echo "buildroot: debootstrap trixie into $root (once)" >&2
 	debootstrap --variant=minbase trixie "$root" "$(mirror)" >"$cache/debootstrap.log" 2>&1 ||
 		{ tail -n 20 "$cache/debootstrap.log" >&2; die "debootstrap failed (log: $cache/debootstrap.log)"; }
 	printf 'deb %s trixie-backports main\n' "$(mirror)" >"$root/etc/apt/sources.list.d/backports.list"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
-	# No pseudo-terminal in the root: dpkg would complain of /dev/pts.
-	echo 'Dpkg::Use-Pty "0";' >"$root/etc/apt/apt.conf.d/90cowstat"
+	# No pseudo-terminal in the root: dpkg would complain of /dev/pts; and
+	# root's own downloads: _apt cannot write to the folders they go to.
+	printf 'Dpkg::Use-Pty "0";\nAPT::Sandbox::User "root";\n' \
+		>"$root/etc/apt/apt.conf.d/90cowstat"
 	# binutils by name: the headers pull gcc-14 but not the assembler.
 	enter sh -c 'apt-get update -q >/dev/null &&
 		apt-get install -y -q --no-install-recommends make binutils dkms kmod sparse >/dev/null'
@@ -135,7 +138,7 @@ headers)
 	make_root headers "$1"
 	[ -d "$root/usr/src/linux-headers-$1" ] && exit 0
 	need_root "installing linux-headers-$1 in the trixie root" "vm/buildroot.sh headers $1"
-	echo "buildroot: linux-headers-$1 (once)"
+	echo "buildroot: linux-headers-$1 (once)" >&2
 	enter apt-get install -y -q --no-install-recommends -t trixie-backports \
 		"linux-headers-$1" >/dev/null
 	;;

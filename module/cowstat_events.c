@@ -20,7 +20,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hashtable.h>
-#include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/pid_namespace.h>
@@ -91,9 +90,10 @@ cowstat_proc_insert(struct task_struct *tsk, struct cowstat_proc_events *new)
 
 /*
  * The entry of @tsk's group, created if need be; under rcu_read_lock().
- * A kprobe hit through int3 runs as an NMI on x86, where neither the
- * allocator nor the lock may be used: there an entry is only looked up.
- * Entries are made at fork and at load, so that is rarely a loss.
+ * The hooks run inside page faults, some under a page-table lock: the
+ * allocation does not sleep (and in an NMI, which none of today's hooks
+ * is, an entry is only looked up).  Entries are made at fork and at load,
+ * so a failed allocation is rarely a loss.
  */
 static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
 {
@@ -126,12 +126,6 @@ void cowstat_event_add(enum cowstat_event event, struct mm_struct *mm)
 		atomic_long_inc(&cowstat_lost);
 	rcu_read_unlock();
 }
-
-/* What the kprobe on wp_page_reuse() calls: not to be probed itself. */
-NOKPROBE_SYMBOL(cowstat_proc_lookup);
-NOKPROBE_SYMBOL(cowstat_proc_insert);
-NOKPROBE_SYMBOL(cowstat_proc_get);
-NOKPROBE_SYMBOL(cowstat_event_add);
 
 /* At load: an entry for every process there is, while they may come and go. */
 static void cowstat_track_existing(void)
@@ -389,9 +383,10 @@ static void cowstat_report_missed(void)
 
 /*
  * What every reader asks first (a read of /proc/cowstat, of the totals):
- * are the probes still seeing what they count?  Reuses that the kernel
- * counted but the reuse probe did not see make reuses unavailable for
- * good; lost probe hits are told in dmesg, once each time they grow.
+ * are the hooks still seeing what they count?  Reuses that the kernel
+ * counted but the reuse hook did not see make reuses unavailable for
+ * good; faults that found no slot are told in dmesg, once each time they
+ * grow.
  */
 void cowstat_events_check(void)
 {
@@ -399,7 +394,7 @@ void cowstat_events_check(void)
 		return;
 	spin_lock(&cowstat_check_lock);
 	if ((cowstat_available & BIT(COWSTAT_REUSES)) && !cowstat_faults_reuses_seen()) {
-		pr_warn("reuses unavailable: the kernel reused pages (pgreuse in /proc/vmstat) that the probe on wp_page_reuse did not see\n");
+		pr_warn("reuses unavailable: the kernel reused pages (pgreuse in /proc/vmstat) that the hook on ptep_set_access_flags did not see\n");
 		cowstat_available &= ~BIT(COWSTAT_REUSES);
 	}
 	cowstat_report_missed();

@@ -19,7 +19,8 @@
  *          since 6.14 a write to the huge zero PMD installs a fresh THP
  *          the same way, at the PMD's start (do_huge_zero_wp_pmd()): one
  *          fault, one copy, 512 new pages;
- *   reuse  wp_page_reuse(vmf), which makes the PTE writable; for a huge
+ *   reuse  wp_page_reuse(vmf), which makes the PTE writable with
+ *          ptep_set_access_flags(vma, address, ptep, entry, 1); for a huge
  *          PMD, pmdp_set_access_flags(vma, haddr, pmdp, entry, 1), which
  *          do_huge_pmd_wp_page() calls only to reuse the whole THP.
  *
@@ -27,17 +28,16 @@
  * in do_cow_fault(), inlined into do_fault(), whose finish_fault() installs
  * the copy the same way (COWSTAT_NEW_ANON_RMAP) unless it lost a race.
  *
- * A new anonymous page is installed by every first touch too, so the entry
- * of wp_page_copy() (or, where it is inlined, as on Debian's 6.12, of
- * do_wp_page()), do_huge_pmd_wp_page() and finish_fault() marks a slot of
- * the faulting task: which fault (vma, address) and when (the task's count
- * of completed faults, min_flt + maj_flt, which moves only when a fault
+ * A new anonymous page is installed by every first touch too, and the
+ * access flags of an entry are set by other faults (a spurious fault on
+ * an entry already writable), so the entry of do_wp_page(),
+ * do_huge_pmd_wp_page() and finish_fault() marks a slot of the faulting
+ * task: which fault (vma, address) and when (the task's count of
+ * completed faults, min_flt + maj_flt, which moves only when a fault
  * returns complete: a retried or failed fault leaves it).  An install, or
- * a huge PMD's reuse, counts only where the current task's slot names that
- * same vma and address and no fault has completed since.  wp_page_reuse()
- * is a reuse whenever it runs for a private mapping: it counts as such.
- * No hook on any return is needed, and each event counts once, when it
- * happens.  Unsharing (FAULT_FLAG_UNSHARE, for GUP) is not a write, and
+ * an entry made writable, counts only where the current task's slot names
+ * that same vma and address and no fault has completed since.  No hook on
+ * any return is needed, and each event counts once, when it happens.  Unsharing (FAULT_FLAG_UNSHARE, for GUP) is not a write, and
  * writes to MAP_SHARED mappings are not copy-on-write: they get no slot.
  *
  * A fault handed to userfaultfd, or retried under the mmap lock after the
@@ -50,11 +50,12 @@
  * installs a page at that very address by another path would count a copy.)
  *
  * Hooks attach signals first, slots last: a fault that began before has
- * no slot and is not counted.  Hits the kprobe could not deliver (a hit
- * while another kprobe ran on that CPU) and faults that found no free slot
- * are counted as missed (cowstat_faults_missed()).  The ftrace hooks are
+ * no slot and is not counted.  Faults that found no free slot are counted
+ * as missed (cowstat_faults_missed()).  The hooks are ftrace callbacks,
  * called directly, without ftrace's recursion guard (they recurse into
- * nothing they hook), so ftrace never drops one.  hugetlb pages are not
+ * nothing they hook), so ftrace never drops one.  (wp_page_reuse() itself
+ * is inline, hence notrace: a kprobe there cost two to four times what an
+ * ftrace callback on the function it calls does.)  hugetlb pages are not
  * counted.
  */
 
@@ -62,7 +63,6 @@
 
 #include <linux/ftrace.h>
 #include <linux/hash.h>
-#include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/percpu.h>
@@ -86,8 +86,8 @@ struct cowstat_fault {
 };
 
 /*
- * Open addressing without locks, as a kprobe hit through int3 runs as an
- * NMI on x86, where no lock may be taken: a task claims a free slot with
+ * Open addressing without locks, as the hooks run inside page faults,
+ * some under a page-table lock: a task claims a free slot with
  * cmpxchg(), keeps it for its later faults, and frees it when an event
  * used it up or when the task exits; only the task itself reads or writes
  * its slot's fields.
@@ -182,11 +182,6 @@ static void cowstat_fault_event(unsigned int kinds, struct vm_area_struct *vma,
 	cowstat_event_add(event, mm);
 }
 
-NOKPROBE_SYMBOL(cowstat_fault_find);
-NOKPROBE_SYMBOL(cowstat_fault_put);
-NOKPROBE_SYMBOL(cowstat_completed_faults);
-NOKPROBE_SYMBOL(cowstat_fault_event);
-
 /* A thread exits: free its slot, if it kept one (a fault that made no event). */
 void cowstat_faults_task_exit(struct task_struct *tsk)
 {
@@ -198,7 +193,7 @@ void cowstat_faults_task_exit(struct task_struct *tsk)
 
 /* ---- the hooks ---- */
 
-/* wp_page_copy(vmf), or do_wp_page(vmf) where wp_page_copy() is inlined */
+/* do_wp_page(vmf): a write fault on a write-protected PTE, which copies or reuses */
 static void notrace cowstat_on_wp_fault(unsigned long ip, unsigned long parent_ip,
 					struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
@@ -261,60 +256,43 @@ static void notrace cowstat_on_fault_restart(unsigned long ip, unsigned long par
 		cowstat_fault_put(f);
 }
 
-/* Calls of wp_page_reuse() the probe saw, private or shared: see cowstat_faults_reuses_seen(). */
+/* Entries made writable and dirty, private or shared: see cowstat_faults_reuses_seen(). */
 static DEFINE_PER_CPU(unsigned long, cowstat_reuse_hits);
 
-/* Copies are seen from do_wp_page(), which marks a slot for reuses too. */
-static bool cowstat_reuse_has_slot;
-
 /*
- * wp_page_reuse(vmf, ...): do_wp_page() calls it only to reuse the page,
- * whether the mapping is shared (not copy-on-write) or private.  It is
- * declared inline, and inline functions are notrace: a kprobe (a jump
- * once optimized), not an ftrace hook.
+ * ptep_set_access_flags(vma, address, ptep, entry, dirty): wp_page_reuse()
+ * makes the entry writable with it (dirty), whether the mapping is shared
+ * or private; so does a spurious write fault on an entry already
+ * writable, which never went through do_wp_page(): the slot tells them
+ * apart.
  */
-static int cowstat_on_reuse(struct kprobe *kp, struct pt_regs *regs)
+static void notrace cowstat_on_reuse(unsigned long ip, unsigned long parent_ip,
+				     struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
-	struct vm_area_struct *vma = vmf->vma;
-	struct cowstat_fault *f;
-
+	if (!(int)cowstat_ftrace_arg(fregs, 4))
+		return;
 	this_cpu_inc(cowstat_reuse_hits);
-	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
-		return 0;
-	/* do_wp_page() marked a slot in case it copied: it did not. */
-	f = READ_ONCE(cowstat_reuse_has_slot) ? cowstat_fault_find(current) : NULL;
-	if (f && f->kind == COWSTAT_WP_FAULT)
-		cowstat_fault_put(f);
-	cowstat_event_add(COWSTAT_REUSES, vma->vm_mm);
-	return 0;
+	cowstat_fault_event(BIT(COWSTAT_WP_FAULT),
+			    (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 0),
+			    cowstat_ftrace_arg(fregs, 1) & PAGE_MASK, COWSTAT_REUSES);
 }
-
-NOKPROBE_SYMBOL(cowstat_on_reuse);
-
-static struct kprobe cowstat_reuse_kprobe = {
-	.symbol_name	= "wp_page_reuse",
-	.pre_handler	= cowstat_on_reuse,
-};
 
 /* ---- attaching ---- */
 
 #define COWSTAT_BOTH	(BIT(COWSTAT_COPIES) | BIT(COWSTAT_REUSES))
 
 /*
- * A hook: an ftrace_ops on @func, or the kprobe @kp.  The callbacks call
- * nothing that is hooked, so they cannot recurse: no FTRACE_OPS_FL_RECURSION
- * (which would route them through ftrace's guard, and could drop one).
+ * A hook: an ftrace_ops on @func.  The callbacks call nothing that is
+ * hooked, so they cannot recurse: no FTRACE_OPS_FL_RECURSION (which would
+ * route them through ftrace's guard, and could drop one).
  */
 #define COWSTAT_OPS(fn)	{ .func = (fn) }
 
 struct cowstat_hook {
 	const char *func;
 	struct ftrace_ops ops;
-	struct kprobe *kp;
 	unsigned long needed_by;	/* the events that need it */
 	bool absent;			/* not in this kernel's configuration */
-	bool instead;			/* only if the hook before it cannot attach */
 	bool attached;
 };
 
@@ -322,7 +300,8 @@ struct cowstat_hook {
 static struct cowstat_hook cowstat_hooks[] = {
 	{ .func = COWSTAT_NEW_ANON_RMAP, .ops = COWSTAT_OPS(cowstat_on_new_anon),
 	  .needed_by = BIT(COWSTAT_COPIES) },
-	{ .func = "wp_page_reuse", .kp = &cowstat_reuse_kprobe, .needed_by = BIT(COWSTAT_REUSES) },
+	{ .func = "ptep_set_access_flags", .ops = COWSTAT_OPS(cowstat_on_reuse),
+	  .needed_by = BIT(COWSTAT_REUSES) },
 	{ .func = "pmdp_set_access_flags", .ops = COWSTAT_OPS(cowstat_on_huge_reuse),
 	  .needed_by = BIT(COWSTAT_REUSES), .absent = !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) },
 	{ .func = "handle_userfault", .ops = COWSTAT_OPS(cowstat_on_fault_restart),
@@ -333,18 +312,14 @@ static struct cowstat_hook cowstat_hooks[] = {
 	  .needed_by = BIT(COWSTAT_COPIES) },
 	{ .func = "do_huge_pmd_wp_page", .ops = COWSTAT_OPS(cowstat_on_huge_wp_fault),
 	  .needed_by = BIT(COWSTAT_REUSES), .absent = !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) },
-	{ .func = "wp_page_copy", .ops = COWSTAT_OPS(cowstat_on_wp_fault),
-	  .needed_by = BIT(COWSTAT_COPIES) },
 	{ .func = "do_wp_page", .ops = COWSTAT_OPS(cowstat_on_wp_fault),
-	  .needed_by = BIT(COWSTAT_COPIES), .instead = true },
+	  .needed_by = COWSTAT_BOTH },
 };
 
 static int cowstat_hook_attach(struct cowstat_hook *h)
 {
 	int err;
 
-	if (h->kp)
-		return register_kprobe(h->kp);
 	if (!COWSTAT_FTRACE_ARGS)
 		return -EOPNOTSUPP;
 	err = ftrace_set_filter(&h->ops, (unsigned char *)h->func, strlen(h->func), 1);
@@ -359,12 +334,8 @@ static void cowstat_hook_detach(struct cowstat_hook *h)
 {
 	if (!h->attached)
 		return;
-	if (h->kp) {
-		unregister_kprobe(h->kp);
-	} else {
-		unregister_ftrace_function(&h->ops);	/* waits for running callbacks */
-		ftrace_free_filter(&h->ops);
-	}
+	unregister_ftrace_function(&h->ops);	/* waits for running callbacks */
+	ftrace_free_filter(&h->ops);
 	h->attached = false;
 }
 
@@ -446,14 +417,7 @@ unsigned long cowstat_faults_attach(void)
 	for (h = cowstat_hooks; h < cowstat_hooks + ARRAY_SIZE(cowstat_hooks); h++) {
 		if (!(h->needed_by & ok) || h->absent)
 			continue;
-		if (h->instead && h[-1].attached)
-			continue;
 		err = cowstat_hook_attach(h);
-		if (err == -EINVAL && h + 1 < cowstat_hooks + ARRAY_SIZE(cowstat_hooks) &&
-		    h[1].instead) {
-			pr_info("%s is inlined: copies are seen from %s\n", h->func, h[1].func);
-			continue;
-		}
 		if (err) {
 			pr_warn("%s unavailable: cannot hook %s (%d)\n",
 				cowstat_events_named(h->needed_by), h->func, err);
@@ -461,9 +425,7 @@ unsigned long cowstat_faults_attach(void)
 			continue;
 		}
 		h->attached = true;
-		if (h->ops.func == cowstat_on_wp_fault && h->instead)
-			WRITE_ONCE(cowstat_reuse_has_slot, true);
-		if (h->kp == &cowstat_reuse_kprobe)
+		if (h->ops.func == cowstat_on_reuse)
 			cowstat_pgreuse_base = cowstat_pgreuse();
 	}
 	if (ok & BIT(COWSTAT_COPIES)) {
@@ -489,33 +451,29 @@ void cowstat_faults_detach(void)
 	struct cowstat_hook *h = cowstat_hooks + ARRAY_SIZE(cowstat_hooks);
 
 	cowstat_reuses_watched = false;
-	WRITE_ONCE(cowstat_reuse_has_slot, false);
 	while (h-- > cowstat_hooks)
 		cowstat_hook_detach(h);
 	/* No hook runs now: every slot is free again. */
 	memset(cowstat_fault_task, 0, sizeof(cowstat_fault_task));
 }
 
-/* Kprobe hits that were lost, and faults that found no slot, since load. */
+/* Faults that found no slot, since load. */
 long cowstat_faults_missed(void)
 {
-	long missed = atomic_long_read(&cowstat_no_slot);
-
-	if (cowstat_reuses_watched)
-		missed += cowstat_reuse_kprobe.nmissed;
-	return missed;
+	return atomic_long_read(&cowstat_no_slot);
 }
 
 /**
- * cowstat_faults_reuses_seen - does the reuse probe still see every reuse?
+ * cowstat_faults_reuses_seen - does the reuse hook still see every reuse?
  *
  * The kernel counts each wp_page_reuse() call in /proc/vmstat's pgreuse,
- * at its end; the probe counts it at its start.  So the probe has seen at
- * least as many since it attached, but for reuses that were running then
- * (at most one a CPU: wp_page_reuse() holds the page-table lock).  Fewer
- * means that the kernel reuses pages where the probe cannot see it (a
- * caller that inlined wp_page_reuse()), and the reuse counts would be
- * short.  (A load-time check cannot make a reuse: that takes a fork.)
+ * at its end; the hook counts the ptep_set_access_flags() call inside it.
+ * So the hook has seen at least as many since it attached, but for
+ * reuses that were running then (at most one a CPU: wp_page_reuse() holds
+ * the page-table lock).  Fewer means that the kernel reuses pages without
+ * that call (a kernel that makes the entry writable another way), and
+ * the reuse counts would be short.  (A load-time check cannot make a
+ * reuse: that takes a fork.)
  *
  * Return: false when the probe missed reuses the kernel counted.
  */
@@ -529,6 +487,5 @@ bool cowstat_faults_reuses_seen(void)
 	kernel = cowstat_pgreuse() - cowstat_pgreuse_base;	/* first: see above */
 	for_each_possible_cpu(cpu)
 		seen += per_cpu(cowstat_reuse_hits, cpu);
-	seen += cowstat_reuse_kprobe.nmissed;
 	return kernel <= seen + num_possible_cpus();
 }

@@ -5,7 +5,7 @@
  * write that needs an anon_vma while the mmap lock is contended (the
  * per-VMA-lock fault retried), faults in flight while the counters are
  * reset; a kernel thread's child (a user-mode helper) with counters of its
- * own; and no probe hit missed.  Every count is taken once the faults
+ * own; and no fault missed.  Every count is taken once the faults
  * have returned.
  */
 
@@ -206,10 +206,8 @@ out:
 }
 
 /*
- * Every probe hit since load reached the module: /sys/kernel/cowstat/missed
- * is 0 after the races above (it counts kprobe hits the kprobes layer
- * dropped, return probes without a free instance, and faults that found
- * no slot).
+ * Every fault since load was followed: /sys/kernel/cowstat/missed is 0
+ * after the races above (it counts faults that found no free slot).
  */
 static enum ktap_result no_probe_hit_missed(const char **skip)
 {

@@ -37,8 +37,9 @@
  * returns complete: a retried or failed fault leaves it).  An install, or
  * an entry made writable, counts only where the current task's slot names
  * that same vma and address and no fault has completed since.  No hook on
- * any return is needed, and each event counts once, when it happens.  Unsharing (FAULT_FLAG_UNSHARE, for GUP) is not a write, and
- * writes to MAP_SHARED mappings are not copy-on-write: they get no slot.
+ * any return is needed, and each event counts once, when it happens.
+ * Unsharing (FAULT_FLAG_UNSHARE, for GUP) is not a write, and writes to
+ * MAP_SHARED mappings are not copy-on-write: they get no slot.
  *
  * A fault handed to userfaultfd, or retried under the mmap lock after the
  * per-VMA-lock attempt gave up (VM_FAULT_RETRY leaves min_flt alone), may

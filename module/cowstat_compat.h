@@ -105,6 +105,17 @@ static inline int cowstat_large_reusable(struct folio *folio)
 #define cowstat_pud_devmap(pud)	false
 #endif
 
+/*
+ * A huge PFN mapping (VM_PFNMAP, VM_MIXEDMAP: a driver's memory) is
+ * marked special since 6.12, as a PTE is: its frame may have no struct
+ * page.  (The huge zero PMD is special too, in an anonymous VMA.)
+ */
+#ifdef COWSTAT_HAVE_PMD_SPECIAL
+#define cowstat_pmd_special(pmd)	pmd_special(pmd)
+#else
+#define cowstat_pmd_special(pmd)	false
+#endif
+
 /* sparse's lock contexts: __cond_lock() is gone since 7.0, with sparse's lock checking. */
 #ifdef __cond_lock
 #define cowstat_cond_lock(x, c)	__cond_lock(x, c)
@@ -326,8 +337,19 @@ static inline unsigned long cowstat_ftrace_arg(struct ftrace_regs *fregs, unsign
  */
 #ifdef COWSTAT_HAVE_FOLIO_ADD_NEW_ANON_RMAP
 #define COWSTAT_NEW_ANON_RMAP	"folio_add_new_anon_rmap"
+
+/* The pages its first argument installs. */
+static inline unsigned long cowstat_new_anon_nr(unsigned long arg)
+{
+	return folio_nr_pages((struct folio *)arg);
+}
 #else
 #define COWSTAT_NEW_ANON_RMAP	"page_add_new_anon_rmap"
+
+static inline unsigned long cowstat_new_anon_nr(unsigned long arg)
+{
+	return folio_nr_pages(page_folio((struct page *)arg));
+}
 #endif
 
 #endif /* COWSTAT_COMPAT_H */

@@ -150,8 +150,17 @@ static unsigned long cowstat_completed_faults(void)
 static void cowstat_fault_begin(enum cowstat_fault_kind kind, struct vm_area_struct *vma,
 				unsigned long addr)
 {
-	struct cowstat_fault *f = cowstat_fault_get();
+	struct cowstat_fault *f;
 
+	/*
+	 * An exiting task has its slot freed by the exit tracepoint, which
+	 * runs before exit_mm() on 7.x (after it on 6.1 and 6.12), and may
+	 * fault after, as exit_mm() clears clear_child_tid or a robust futex:
+	 * not counted, so that no slot outlives its task.
+	 */
+	if (current->flags & PF_EXITING)
+		return;
+	f = cowstat_fault_get();
 	if (!f)
 		return;
 	f->mm = vma->vm_mm;
@@ -227,13 +236,20 @@ static void notrace cowstat_on_finish_fault(unsigned long ip, unsigned long pare
 		cowstat_fault_begin(COWSTAT_COW_FAULT, vma, vmf->address & PAGE_MASK);
 }
 
-/* COWSTAT_NEW_ANON_RMAP(page or folio, vma, address, ...): a new page is in place. */
+/*
+ * COWSTAT_NEW_ANON_RMAP(page or folio, vma, address, ...): a new page is
+ * in place.  At a huge fault's address only a whole THP counts (a huge
+ * zero PMD replaced): a fault that fell back to PTEs may install a first
+ * touch there, after a racing MADV_DONTNEED.
+ */
 static void notrace cowstat_on_new_anon(unsigned long ip, unsigned long parent_ip,
 					struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	cowstat_fault_event(BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT) |
-			    BIT(COWSTAT_HUGE_WP_FAULT),
-			    (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 1),
+	unsigned int kinds = BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT);
+
+	if (cowstat_new_anon_nr(cowstat_ftrace_arg(fregs, 0)) == HPAGE_PMD_NR)
+		kinds |= BIT(COWSTAT_HUGE_WP_FAULT);
+	cowstat_fault_event(kinds, (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 1),
 			    cowstat_ftrace_arg(fregs, 2), COWSTAT_COPIES);
 }
 
@@ -264,13 +280,19 @@ static DEFINE_PER_CPU(unsigned long, cowstat_reuse_hits);
  * ptep_set_access_flags(vma, address, ptep, entry, dirty): wp_page_reuse()
  * makes the entry writable with it (dirty), whether the mapping is shared
  * or private; so does a spurious write fault on an entry already
- * writable, which never went through do_wp_page(): the slot tells them
+ * writable, which never went through do_wp_page() (and hugetlb's
+ * huge_ptep_set_access_flags()): the old entry and the slot tell them
  * apart.
  */
 static void notrace cowstat_on_reuse(unsigned long ip, unsigned long parent_ip,
 				     struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	if (!(int)cowstat_ftrace_arg(fregs, 4))
+	/*
+	 * Under the page-table lock: the entry is still the old one, which
+	 * wp_page_reuse() finds write-protected and a spurious fault writable.
+	 */
+	if (!(int)cowstat_ftrace_arg(fregs, 4) ||
+	    pte_write(ptep_get((pte_t *)cowstat_ftrace_arg(fregs, 2))))
 		return;
 	this_cpu_inc(cowstat_reuse_hits);
 	cowstat_fault_event(BIT(COWSTAT_WP_FAULT),
@@ -312,7 +334,7 @@ static struct cowstat_hook cowstat_hooks[] = {
 	{ .func = "finish_fault", .ops = COWSTAT_OPS(cowstat_on_finish_fault),
 	  .needed_by = BIT(COWSTAT_COPIES) },
 	{ .func = "do_huge_pmd_wp_page", .ops = COWSTAT_OPS(cowstat_on_huge_wp_fault),
-	  .needed_by = BIT(COWSTAT_REUSES), .absent = !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) },
+	  .needed_by = COWSTAT_BOTH, .absent = !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) },
 	{ .func = "do_wp_page", .ops = COWSTAT_OPS(cowstat_on_wp_fault),
 	  .needed_by = COWSTAT_BOTH },
 };

@@ -207,6 +207,9 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 			c->file += HPAGE_PMD_NR;
 			return;
 		}
+		/* What vm_normal_page_pmd() does not return: no page to ask. */
+		if (unlikely(cowstat_pmd_special(pmd)) && !vma_is_anonymous(w->vma))
+			return;
 		page = pmd_page(pmd);
 	} else {
 		/* Only when present: a swap PMD's offset bits overlap devmap's. */

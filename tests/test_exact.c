@@ -13,9 +13,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <time.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -311,6 +314,143 @@ static enum ktap_result kthread_child_counted(const char **skip)
 	return KTAP_PASS;
 }
 
+/* A process that exits at once; glibc's clone() ends it with exit(2). */
+static int exit_at_once(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* The copies of @pid in /proc/cowstat, or -1. */
+static long long copies_of(pid_t pid)
+{
+	struct cowstat_table t;
+	const struct cowstat_row *row;
+	long long v = -1;
+	char err[256];
+
+	if (!check(cowstat_read(&t, COWSTAT_PATH, err, sizeof(err)) == 0, "%s", err))
+		return -1;
+	row = cowstat_find(&t, pid);
+	if (check(row != NULL, "no row for %d", (int)pid))
+		v = cowstat_get(&t, row, "copies");
+	cowstat_free(&t);
+	return v;
+}
+
+#define EXITS	3000	/* more than the module's 2048 fault slots */
+
+/*
+ * A task that exits may still fault: exit_mm() clears its
+ * CLONE_CHILD_CLEARTID word, or a robust futex.  Since 7.x runs the exit
+ * tracepoint, which frees the task's fault slot, before exit_mm(), a slot
+ * taken there could outlive its task (when that fault makes no event: a
+ * copy that loses a race); so an exiting task's faults take no slot and
+ * count nothing, on every kernel.  Here a forked child makes EXITS
+ * processes in turn that share its memory (CLONE_VM), each clearing a word
+ * on a page of its own that the child shares with us: EXITS copies at
+ * exit, none counted (a count there would also make counters for a
+ * process already gone, which nothing frees).  The totals rise by exactly
+ * the copies of the child and of this process, nothing is missed, no
+ * counters are left behind, and a copy made afterwards counts.
+ */
+static enum ktap_result exiting_tasks_count_nothing(const char **skip)
+{
+	const long page = sysconf(_SC_PAGESIZE);
+	long long missed = read_value(SYSFS "missed"), tracked, total, mine, theirs;
+	static char stack[65536] __attribute__((aligned(16)));
+	int go[2], done[2], status = -1;
+	struct puppet p[2];
+	char *mem, c = 0;
+	pid_t child;
+	long i;
+
+	(void)skip;
+	mem = mmap(NULL, EXITS * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!check(mem != MAP_FAILED && !pipe(go) && !pipe(done), "mmap or pipe: %s",
+		   strerror(errno)))
+		return KTAP_FAIL;
+	for (i = 0; i < EXITS; i++)
+		*(volatile int *)(mem + i * page) = 1;
+	tracked = read_value(SYSFS "tracked");
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		for (i = 0; i < EXITS; i++) {
+			int *tid = (int *)(mem + i * page);
+
+			if (clone(exit_at_once, stack + sizeof(stack),
+				  CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD, NULL, NULL, NULL,
+				  tid) < 0)
+				_exit(3);
+			/*
+			 * The kernel clears the word once the process's mm is
+			 * released.  Read it, no futex: FUTEX_WAIT pins the page
+			 * for writing, which would copy it here first.
+			 */
+			while (__atomic_load_n(tid, __ATOMIC_ACQUIRE))
+				usleep(100);
+		}
+		while (wait(NULL) > 0)
+			;
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(4);
+		_exit(0);
+	}
+	if (!check(child > 0, "fork: %s", strerror(errno)))
+		return KTAP_FAIL;
+	/* Twice: the first read's writes copy what this process shares with the child. */
+	copies_of(getpid());
+	read_value(SYSFS "copies");
+	if (read(done[0], &c, 1) != 1)
+		c = -1;		/* the child is waiting for go, its copies made */
+	theirs = copies_of(child);
+	mine = copies_of(getpid());
+	total = read_value(SYSFS "copies");
+	if (c == 0 && write(go[1], &c, 1) == 1 && read(done[0], &c, 1) == 1) {
+		theirs = copies_of(child) - theirs;
+		mine = copies_of(getpid()) - mine;
+		total = read_value(SYSFS "copies") - total;
+		ktap_diag("%d exits: copies +%lld in the totals, the child's %lld, ours +%lld",
+			  EXITS, total, theirs, mine);
+		check(total == theirs + mine, "the exiting tasks' faults counted %lld copies",
+		      total - theirs - mine);
+	}
+	if (write(go[1], &c, 1) != 1)
+		kill(child, SIGKILL);
+	check(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0, "the child of %d exits failed (status %#x)", EXITS,
+	      status);
+	munmap(mem, EXITS * page);
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
+	check(read_value(SYSFS "missed") == missed, "missed rose from %lld to %lld", missed,
+	      read_value(SYSFS "missed"));
+	check(read_value(SYSFS "tracked") == tracked,
+	      "%lld processes tracked before, %lld after the exits: counters for the dead",
+	      tracked, read_value(SYSFS "tracked"));
+
+	/* A child's K writes to shared pages: K copies. */
+	if (!spawn(p, 2, "t-exitslots"))
+		return KTAP_FAIL;
+	if (pcmd(&p[PARENT], "map anon %d", K) && pcmd(&p[PARENT], "write 0 %d", K) &&
+	    pfork(p, PARENT, CHILD)) {
+		struct cowstat_row before[1], after[1];
+
+		if (snapshot(&p[CHILD], 1, before) && pcmd(&p[CHILD], "write 0 %d", K) &&
+		    snapshot(&p[CHILD], 1, after))
+			check(col(&after[0], "copies") - col(&before[0], "copies") == K,
+			      "after the exits, %d copies counted %lld", K,
+			      col(&after[0], "copies") - col(&before[0], "copies"));
+	}
+	finish(p, 2);
+	return KTAP_PASS;
+}
+
 const struct test_case exact_cases[] = {
 	{ "threads_fault_one_page", threads_fault_one_page },
 	{ "threads_fault_one_thp", threads_fault_one_thp },
@@ -318,5 +458,6 @@ const struct test_case exact_cases[] = {
 	{ "reset_under_load", reset_under_load },
 	{ "no_probe_hit_missed", no_probe_hit_missed },
 	{ "kthread_child_counted", kthread_child_counted },
+	{ "exiting_tasks_count_nothing", exiting_tasks_count_nothing },
 };
 const int nr_exact_cases = sizeof(exact_cases) / sizeof(exact_cases[0]);

@@ -16,6 +16,8 @@
  */
 
 #define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,20 @@ out:
 	return ok;
 }
 
+/* Run on @cpu alone, or (-1) on every CPU again. */
+static bool pin_self(long cpu)
+{
+	cpu_set_t set;
+	long i, n = sysconf(_SC_NPROCESSORS_CONF);
+
+	CPU_ZERO(&set);
+	for (i = 0; i < n && i < CPU_SETSIZE; i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	return check(!sched_setaffinity(0, sizeof(set), &set), "sched_setaffinity: %s",
+		     strerror(errno));
+}
+
 /*
  * Predict, then write every page of @p's region; the frames that changed
  * must be the prediction's cow, less up to @reused_late pages that the
@@ -72,13 +88,23 @@ static long write_pass_events(const char *who, struct puppet *p, long pages, lon
 	struct prediction pr;
 	long long copies, reuses;
 	char err[256];
-	long changed;
+	long changed, cpu;
 
-	/* LRU batches hold page references that the fault drains only on its own CPU: drain all. */
-	if (!check(write_text("/proc/sys/vm/compact_memory", "1"), "cannot drain the LRU batches") ||
-	    !predict(p, &pr) || !snapshot(p, 1, before))
+	/*
+	 * LRU batches hold page references that a fault drains only on its
+	 * own CPU.  compact_memory drains every CPU's, then migrates pages,
+	 * whose new frames wait in the batch of the CPU that asked: that is
+	 * the puppet's own CPU here, both pinned to it.
+	 */
+	cpu = puppet_cmd(p, err, sizeof(err), "pin");
+	if (!check(cpu >= 0, "pin: %s", err) || !pin_self(cpu) ||
+	    !check(write_text("/proc/sys/vm/compact_memory", "1"), "cannot drain the LRU batches") ||
+	    !predict(p, &pr) || !snapshot(p, 1, before)) {
+		pin_self(-1);
 		return -1;
+	}
 	changed = puppet_cmd(p, err, sizeof(err), "wpass 0 %ld", pages);
+	pin_self(-1);
 	if (!check(changed >= 0, "wpass: %s", err) || !snapshot(p, 1, after))
 		return -1;
 	copies = col(&after[0], "copies") - col(&before[0], "copies");

@@ -40,7 +40,9 @@ static inline int cowstat_folio_pmd_maps(struct folio *folio)
 }
 
 /*
- * The map count of a page of a large anonymous folio, as smaps reads it.
+ * The map count of a page of a large anonymous folio, as smaps reads it:
+ * a base for the whole folio, cowstat_large_maps_base(), read once per
+ * folio (a PMD-mapped THP asks it for 512 pages), plus the page's own.
  * Kernels built with CONFIG_NO_PAGE_MAPCOUNT (an option since 6.15; not
  * Debian's) keep no per-page count: there a page counts as mapped twice
  * when another mm may map its folio (folio_maybe_mapped_shared(), what
@@ -50,16 +52,26 @@ static inline int cowstat_folio_pmd_maps(struct folio *folio)
 #ifdef CONFIG_NO_PAGE_MAPCOUNT
 #define COWSTAT_EXACT_SHARING	false
 
-static inline int cowstat_large_page_maps(struct page *page, struct folio *folio)
+static inline int cowstat_large_maps_base(struct folio *folio)
 {
 	return folio_maybe_mapped_shared(folio) ? 2 : 1;
+}
+
+static inline int cowstat_large_page_maps(struct page *page, int base)
+{
+	return base;
 }
 #else
 #define COWSTAT_EXACT_SHARING	true
 
-static inline int cowstat_large_page_maps(struct page *page, struct folio *folio)
+static inline int cowstat_large_maps_base(struct folio *folio)
 {
-	return atomic_read(&page->_mapcount) + 1 + cowstat_folio_pmd_maps(folio);
+	return 1 + cowstat_folio_pmd_maps(folio);
+}
+
+static inline int cowstat_large_page_maps(struct page *page, int base)
+{
+	return atomic_read(&page->_mapcount) + base;
 }
 #endif
 

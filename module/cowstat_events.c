@@ -91,15 +91,14 @@ cowstat_proc_insert(struct task_struct *tsk, struct cowstat_proc_events *new)
 /*
  * The entry of @tsk's group, created if need be; under rcu_read_lock().
  * The hooks run inside page faults, some under a page-table lock: the
- * allocation does not sleep (and in an NMI, which none of today's hooks
- * is, an entry is only looked up).  Entries are made at fork and at load,
- * so a failed allocation is rarely a loss.
+ * allocation does not sleep.  Entries are made at fork and at load, so a
+ * failed allocation is rarely a loss.
  */
 static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
 {
 	struct cowstat_proc_events *p = cowstat_proc_lookup(tsk->tgid), *new;
 
-	if (p || in_nmi())
+	if (p)
 		return p;
 	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);	/* no sleeping here */
 	if (!new)

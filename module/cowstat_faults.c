@@ -171,25 +171,40 @@ static void cowstat_fault_begin(enum cowstat_fault_kind kind, struct vm_area_str
 }
 
 /*
- * Is the current task inside a fault of one of @kinds (a bitmask) at @addr
- * of @vma?  Then the slot is used up, and its event counts now.
+ * The current task's slot if it is inside a fault of one of @kinds (a
+ * bitmask) at @addr of @vma, and no fault has completed since; else NULL.
  */
-static void cowstat_fault_event(unsigned int kinds, struct vm_area_struct *vma,
-				unsigned long addr, enum cowstat_event event)
+static struct cowstat_fault *cowstat_fault_match(unsigned int kinds, struct vm_area_struct *vma,
+						 unsigned long addr)
 {
 	struct cowstat_fault *f = cowstat_fault_find(current);
-	struct mm_struct *mm;
 
 	if (!f || !(kinds & BIT(f->kind)) || f->vma != vma || f->addr != addr ||
 	    f->faults != cowstat_completed_faults())
-		return;
-	mm = f->mm;
+		return NULL;
+	return f;
+}
+
+/* The fault of slot @f made its @event: the slot is used up, the event counts now. */
+static void cowstat_fault_count(struct cowstat_fault *f, enum cowstat_event event)
+{
+	struct mm_struct *mm = f->mm;
+
 	cowstat_fault_put(f);
 	if (unlikely(current == READ_ONCE(cowstat_selfcheck_task))) {
 		atomic_add(event == COWSTAT_COPIES, &cowstat_selfcheck_seen);
 		return;
 	}
 	cowstat_event_add(event, mm);
+}
+
+static void cowstat_fault_event(unsigned int kinds, struct vm_area_struct *vma,
+				unsigned long addr, enum cowstat_event event)
+{
+	struct cowstat_fault *f = cowstat_fault_match(kinds, vma, addr);
+
+	if (f)
+		cowstat_fault_count(f, event);
 }
 
 /* A thread exits: free its slot, if it kept one (a fault that made no event). */
@@ -245,12 +260,15 @@ static void notrace cowstat_on_finish_fault(unsigned long ip, unsigned long pare
 static void notrace cowstat_on_new_anon(unsigned long ip, unsigned long parent_ip,
 					struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
-	unsigned int kinds = BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT);
+	struct cowstat_fault *f;
 
-	if (cowstat_new_anon_nr(cowstat_ftrace_arg(fregs, 0)) == HPAGE_PMD_NR)
-		kinds |= BIT(COWSTAT_HUGE_WP_FAULT);
-	cowstat_fault_event(kinds, (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 1),
-			    cowstat_ftrace_arg(fregs, 2), COWSTAT_COPIES);
+	f = cowstat_fault_match(BIT(COWSTAT_WP_FAULT) | BIT(COWSTAT_COW_FAULT) |
+				BIT(COWSTAT_HUGE_WP_FAULT),
+				(struct vm_area_struct *)cowstat_ftrace_arg(fregs, 1),
+				cowstat_ftrace_arg(fregs, 2));
+	if (f && (f->kind != COWSTAT_HUGE_WP_FAULT ||
+		  cowstat_new_anon_nr(cowstat_ftrace_arg(fregs, 0)) == HPAGE_PMD_NR))
+		cowstat_fault_count(f, COWSTAT_COPIES);
 }
 
 /* pmdp_set_access_flags(vma, haddr, pmdp, entry, dirty) */

@@ -43,7 +43,7 @@ static inline bool cowstat_page_shared(struct page *page, struct folio *folio)
 {
 	if (likely(!folio_test_large(folio)))
 		return atomic_read(&page->_mapcount) > 0;
-	return cowstat_large_page_maps(page, folio) > 1;
+	return cowstat_large_page_maps(page, cowstat_large_maps_base(folio)) > 1;
 }
 
 /*
@@ -233,12 +233,14 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 	}
 	if (PageAnon(page)) {
 		unsigned long i, shared = 0;
+		int base;
 
 		c->thp += HPAGE_PMD_NR;
 		/* page_count() == 1: mapped once, by this PMD (smaps_account()). */
 		if (!migration && page_count(page) != 1) {
+			base = cowstat_large_maps_base(folio);
 			for (i = 0; i < HPAGE_PMD_NR; i++)
-				shared += cowstat_large_page_maps(&page[i], folio) > 1;
+				shared += cowstat_large_page_maps(&page[i], base) > 1;
 		}
 		cowstat_add_pages(w, page, HPAGE_PMD_NR, shared);
 	} else {

@@ -321,21 +321,13 @@ static int exit_at_once(void *arg)
 	return 0;
 }
 
-/* The copies of @pid in /proc/cowstat, or -1. */
+/* The copies of process @pid in /proc/cowstat, or -1. */
 static long long copies_of(pid_t pid)
 {
-	struct cowstat_table t;
-	const struct cowstat_row *row;
-	long long v = -1;
-	char err[256];
+	struct puppet who = { .pid = pid };
+	struct cowstat_row row;
 
-	if (!check(cowstat_read(&t, COWSTAT_PATH, err, sizeof(err)) == 0, "%s", err))
-		return -1;
-	row = cowstat_find(&t, pid);
-	if (check(row != NULL, "no row for %d", (int)pid))
-		v = cowstat_get(&t, row, "copies");
-	cowstat_free(&t);
-	return v;
+	return snapshot(&who, 1, &row) ? col(&row, "copies") : -1;
 }
 
 #define EXITS	3000	/* more than the module's 2048 fault slots */

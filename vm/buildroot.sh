@@ -117,9 +117,8 @@ series|newest)
 	lock
 	make_root "$cmd" "$1"
 	need_root "asking the trixie root" "vm/buildroot.sh $cmd $1"
-	# Plain -amd64 headers (not -rt or -cloud), trixie and trixie-backports.
-	releases=$(enter apt-cache search --names-only '^linux-headers-[0-9]' |
-		sed -n 's/^linux-headers-\([0-9][^ ]*+deb[0-9]*-amd64\) .*/\1/p' | sort -V)
+	# trixie and trixie-backports.
+	releases=$(enter apt-cache search --names-only '^linux-headers-[0-9]' | headers_releases)
 	if [ "$cmd" = series ]; then
 		series=("$1")
 	else
@@ -127,7 +126,7 @@ series|newest)
 			uniq | tail -n "$1")
 	fi
 	for s in "${series[@]}"; do
-		rel=$(grep -E "^${s//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" <<<"$releases" | tail -n 1) ||
+		rel=$(newest_of_series "$s" <<<"$releases") ||
 			die "trixie has no linux-headers-$s.*-amd64"
 		printf '%s\n' "$rel"
 	done

@@ -82,6 +82,17 @@ apt_lock_note() {	# apt_lock_note FLAG DEADLINE
 	done
 }
 
+# Debian's plain -amd64 kernel releases (not -rt or -cloud) named in
+# "apt-cache search linux-headers-..." lines on stdin, oldest first.
+headers_releases() {
+	sed -n 's/^linux-headers-\([0-9][^ ]*+deb[0-9]*-amd64\) .*/\1/p' | sort -V
+}
+
+# The newest release of SERIES (6.12) among releases on stdin; fails if none.
+newest_of_series() {	# newest_of_series SERIES
+	grep -E "^${1//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" | tail -n 1 | grep .
+}
+
 # The Debian kernel release the module is built for and the VM boots.
 kver() {
 	if [ -z "${KVER:-}" ]; then

@@ -16,13 +16,13 @@
 # first: Debian 12's two, Debian 13's 6.12, and the newest two series of
 # trixie-backports.  The trixie root is vm/buildroot.sh's.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/config.sh"
+top=$TOP
 
 # The newest plain -amd64 release of SERIES in the host's apt lists.
 host_series() {
-	apt-cache search --names-only "^linux-headers-$1\\." 2>/dev/null |
-		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' |
-		grep -E "^${1//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" | sort -V | tail -n 1
+	apt-cache search --names-only "^linux-headers-$1\\." 2>/dev/null | headers_releases |
+		newest_of_series "$1"
 }
 
 case ${1:-} in

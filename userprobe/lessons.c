@@ -531,11 +531,12 @@ static int lesson_thp(struct probe *pr)
 			    "  page of a huge page once it had been shared; 6.1 copied all but the\n"
 			    "  last, which it reused once the child held the only reference.\n\n");
 	else
-		report_text(pr, "  'cow' counts all of them now: the next write of each copies it, as\n"
-			    "  far as anything can tell before.  6.9 to 6.14 copy all 511;\n"
+		report_text(pr, "  The child's 'cow' %lld counts them: these 511, and the %d pages of\n"
+			    "  the second huge page, still shared.  6.9 to 6.14 copy all 511;\n"
 			    "  6.1 copies all but the last, which it reuses once the child holds the\n"
 			    "  only reference; 6.15 and later reuse all 511 in place, since they know\n"
-			    "  that one process maps the whole huge page.\n\n");
+			    "  that one process maps the whole huge page.\n\n",
+			    area(pr, CHILD, R_COW), THP_PAGES);
 	copies = event(pr, CHILD, E_COPIES);
 	reuses = event(pr, CHILD, E_REUSES);
 	TRY(cmd(pr, CHILD, "write 0 %d", THP_PAGES));

@@ -498,6 +498,12 @@ static int lesson_thp(struct probe *pr)
 			    "  contiguous memory): the rest of the lesson would show 4 KiB pages.\n");
 		return 0;
 	}
+	/*
+	 * The huge pages stay; khugepaged, which every 10 s may collapse
+	 * pages the writes below made private back into a huge page (and so
+	 * change the counts between two steps), now leaves the region alone.
+	 */
+	TRY(cmd(pr, PARENT, "madvise nohugepage"));
 	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_step(pr, "fork(): both map the two huge pages", PC, 2));
 	TRY(cmd(pr, CHILD, "write 0 1"));

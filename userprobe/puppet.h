@@ -36,7 +36,7 @@ int puppet_spawn(struct puppet *puppets, int n, const char *exe,
  * Send a command and wait for the reply:
  *   map anon|shared|thp|file PAGES, unmap, addr (of the region),
  *   write FIRST COUNT, read FIRST COUNT, poke PAGE VALUE, peek PAGE,
- *   madvise dontfork|wipeonfork|mergeable, mlock, munlock,
+ *   madvise dontfork|wipeonfork|mergeable|nohugepage, mlock, munlock,
  *   seg addr|get|set DELTA (a value each in data, bss, heap and stack),
  *   thread, exec (a fresh puppet, same channel), forktime ROUNDS, pin
  *   (to the CPU it runs on),

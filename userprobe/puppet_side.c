@@ -312,6 +312,7 @@ static void do_madvise(const char *what)
 		{ "dontfork", MADV_DONTFORK },
 		{ "wipeonfork", MADV_WIPEONFORK },
 		{ "mergeable", MADV_MERGEABLE },
+		{ "nohugepage", MADV_NOHUGEPAGE },
 	};
 	unsigned int i;
 

@@ -119,6 +119,16 @@ static char *run(const char *lesson, const char *args, int *status)
 		out = strdup("");
 	}
 	*status = pclose(f);
+	/* Why a lesson failed: its own words ("cowprobe: thp, step 4: ..."). */
+	if (*status) {
+		char line[256];
+
+		f = fopen("/tmp/lesson.err", "re");
+		while (f && fgets(line, sizeof(line), f))
+			ktap_diag("[%s] %.*s", args, (int)strcspn(line, "\n"), line);
+		if (f)
+			fclose(f);
+	}
 	return out;
 }
 

@@ -174,8 +174,8 @@ static void cowstat_fault_begin(enum cowstat_fault_kind kind, struct vm_area_str
  * The current task's slot if it is inside a fault of one of @kinds (a
  * bitmask) at @addr of @vma, and no fault has completed since; else NULL.
  */
-static struct cowstat_fault *cowstat_fault_match(unsigned int kinds, struct vm_area_struct *vma,
-						 unsigned long addr)
+static __always_inline struct cowstat_fault *
+cowstat_fault_match(unsigned int kinds, struct vm_area_struct *vma, unsigned long addr)
 {
 	struct cowstat_fault *f = cowstat_fault_find(current);
 
@@ -186,7 +186,8 @@ static struct cowstat_fault *cowstat_fault_match(unsigned int kinds, struct vm_a
 }
 
 /* The fault of slot @f made its @event: the slot is used up, the event counts now. */
-static void cowstat_fault_count(struct cowstat_fault *f, enum cowstat_event event)
+static __always_inline void cowstat_fault_count(struct cowstat_fault *f,
+						enum cowstat_event event)
 {
 	struct mm_struct *mm = f->mm;
 

@@ -56,6 +56,36 @@ int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c);
 int cowstat_walk_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		       struct cowstat_counts *c);
 
+/*
+ * /proc/cowstat_pagemap: one byte per page, for the pages of one process
+ * (cowstat_pagemap.c), made by the same decisions as the counts above.
+ *
+ *   bits 0-2  enum cowstat_page_kind: what the page is, and what its next
+ *             write does
+ *   bit  3    COWSTAT_PAGE_HUGE: mapped by a huge PMD (a THP, the huge
+ *             zero page)
+ *   bits 4-7  the page's map count, 15 for 15 or more; 0 for no page and
+ *             for the zero page.  Shared means 2 or more.
+ */
+enum cowstat_page_kind {
+	COWSTAT_PAGE_NONE,	/* nothing mapped (no VMA, no entry, hugetlb, PFN maps) */
+	COWSTAT_PAGE_WRITABLE,	/* anonymous, mapped writable: the next write makes no fault */
+	COWSTAT_PAGE_REUSE,	/* anonymous, write-protected: the next write reuses it (reusable) */
+	COWSTAT_PAGE_COPY,	/* anonymous, write-protected: the next write copies it (cow) */
+	COWSTAT_PAGE_ANON,	/* anonymous, a write is no COW fault: read-only, uffd-wp, NUMA */
+	COWSTAT_PAGE_ZERO,	/* the zero page (a write copies it in a writable private VMA) */
+	COWSTAT_PAGE_FILE,	/* page cache or shmem (MAP_SHARED anonymous memory) */
+	COWSTAT_PAGE_SWAP,	/* swapped out, or under migration: not present */
+};
+
+#define COWSTAT_PAGE_KIND	0x07
+#define COWSTAT_PAGE_HUGE	0x08
+#define COWSTAT_PAGE_MAPS_SHIFT	4
+#define COWSTAT_PAGE_MAPS_MAX	15
+
+int cowstat_walk_pages(struct mm_struct *mm, unsigned long start, unsigned long end,
+		       u8 *pages);
+
 /* Events since load, per process and in total: cowstat_events.c. */
 enum cowstat_event {
 	COWSTAT_COPIES,		/* write faults that copied a page */
@@ -68,8 +98,9 @@ int cowstat_events_init(bool enable);
 void cowstat_events_exit(void);
 bool cowstat_events_on(void);
 bool cowstat_event_available(enum cowstat_event event);
-void cowstat_event_add(enum cowstat_event event, struct mm_struct *mm);
-bool cowstat_events_of(pid_t tgid, long *count);
+void cowstat_event_add(enum cowstat_event event, struct mm_struct *mm, unsigned long addr);
+bool cowstat_events_of(pid_t tgid, long *count, long *in_range);
+int cowstat_events_watch(pid_t tgid, unsigned long start, unsigned long end);
 void cowstat_events_totals(long *count);
 long cowstat_events_tracked(void);
 long cowstat_events_lost(void);
@@ -117,6 +148,8 @@ int cowstat_proc_init(void);
 void cowstat_proc_exit(void);
 int cowstat_maps_init(void);
 void cowstat_maps_exit(void);
+int cowstat_pagemap_init(void);
+void cowstat_pagemap_exit(void);
 
 /* /sys/kernel/cowstat: cowstat_sysfs.c. */
 int cowstat_sysfs_init(void);

@@ -15,10 +15,18 @@
  * exits, so the table holds live processes only.  Lookups run under RCU;
  * entries are freed with kfree_rcu().  Faults on another process's memory
  * (ptrace, process_vm_writev) count in the totals only.
+ *
+ * A process may also have a watched range of addresses (set through
+ * /proc/cowstat_pagemap, cowstat_events_watch()): its copies and reuses at
+ * addresses inside it are counted a second time, apart, so that a reader
+ * can tell the events of one region from those of the rest of the
+ * process.  A child forked later inherits the range, as it inherits the
+ * mappings; exec drops it, as it drops them.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/binfmts.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
@@ -30,11 +38,22 @@
 #include "cowstat.h"
 #include "cowstat_compat.h"
 
+/*
+ * The watched range, [start, end), changes under the hooks that read it:
+ * each half is read once (READ_ONCE()), and an event during a change may
+ * count by either range.  end == 0: no range.
+ */
+struct cowstat_range {
+	unsigned long start, end;
+};
+
 struct cowstat_proc_events {
 	struct hlist_node node;
 	pid_t tgid;			/* in the initial pid namespace */
 	bool late;			/* made at an event: earlier ones may be lost */
 	atomic_long_t count[COWSTAT_NR_EVENTS];
+	struct cowstat_range watch;
+	atomic_long_t in_range[COWSTAT_NR_EVENTS];	/* events inside the watched range */
 	struct rcu_head rcu;
 };
 
@@ -107,8 +126,13 @@ static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
 	return cowstat_proc_insert(tsk, new);
 }
 
-/* One @event for the current task, whose fault (or fork) was on @mm. */
-void cowstat_event_add(enum cowstat_event event, struct mm_struct *mm)
+static bool cowstat_in_range(const struct cowstat_range *r, unsigned long addr)
+{
+	return addr >= READ_ONCE(r->start) && addr < READ_ONCE(r->end);
+}
+
+/* One @event for the current task, whose fault at @addr (or fork) was on @mm. */
+void cowstat_event_add(enum cowstat_event event, struct mm_struct *mm, unsigned long addr)
 {
 	struct task_struct *tsk = current;
 	struct cowstat_proc_events *p;
@@ -119,10 +143,13 @@ void cowstat_event_add(enum cowstat_event event, struct mm_struct *mm)
 
 	rcu_read_lock();
 	p = cowstat_proc_get(tsk);
-	if (p)
+	if (p) {
 		atomic_long_inc(&p->count[event]);
-	else
+		if (cowstat_in_range(&p->watch, addr))
+			atomic_long_inc(&p->in_range[event]);
+	} else {
 		atomic_long_inc(&cowstat_lost);
+	}
 	rcu_read_unlock();
 }
 
@@ -163,7 +190,7 @@ static void cowstat_track_existing(void)
 static void cowstat_on_fork(void *data, struct task_struct *parent,
 			    struct task_struct *child)
 {
-	struct cowstat_proc_events *new;
+	struct cowstat_proc_events *new, *p;
 
 	/* A thread is not a new process, nor is a kernel thread. */
 	if (child->tgid == parent->tgid || (child->flags & PF_KTHREAD))
@@ -177,11 +204,30 @@ static void cowstat_on_fork(void *data, struct task_struct *parent,
 	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);
 	if (new) {
 		rcu_read_lock();
+		/* The child maps what the parent mapped: it watches the same range. */
+		p = cowstat_proc_lookup(parent->tgid);
+		if (p) {
+			new->watch.start = READ_ONCE(p->watch.start);
+			new->watch.end = READ_ONCE(p->watch.end);
+		}
 		cowstat_proc_insert(child, new);
 		rcu_read_unlock();
 	}
 	if (!(parent->flags & PF_KTHREAD))
-		cowstat_event_add(COWSTAT_FORKS, parent->mm);
+		cowstat_event_add(COWSTAT_FORKS, parent->mm, 0);
+}
+
+/* exec replaces every mapping: the watched range means nothing any more. */
+static void cowstat_on_exec(void *data, struct task_struct *tsk, pid_t old_pid,
+			    struct linux_binprm *bprm)
+{
+	struct cowstat_proc_events *p;
+
+	rcu_read_lock();
+	p = cowstat_proc_lookup(tsk->tgid);
+	if (p)
+		WRITE_ONCE(p->watch.end, 0);
+	rcu_read_unlock();
 }
 
 static void cowstat_on_exit(COWSTAT_EXIT_PROBE_ARGS)
@@ -214,6 +260,7 @@ struct cowstat_tracepoint {
 static struct cowstat_tracepoint cowstat_tracepoints[] = {
 	{ .name = "sched_process_fork", .probe = cowstat_on_fork },
 	{ .name = "sched_process_exit", .probe = cowstat_on_exit },
+	{ .name = "sched_process_exec", .probe = cowstat_on_exec },
 };
 
 static void cowstat_find_tracepoint(struct tracepoint *tp, void *unused)
@@ -229,7 +276,7 @@ static void cowstat_find_tracepoint(struct tracepoint *tp, void *unused)
 
 static void cowstat_report_missed(void);
 
-/* Attach the fork and exit tracepoints, both or neither. */
+/* Attach the fork, exit and exec tracepoints, all or none. */
 static int cowstat_attach_tracepoints(void)
 {
 	unsigned int i;
@@ -319,21 +366,48 @@ bool cowstat_events_on(void)
 /*
  * The counts of @tgid; false when they are incomplete: it has no entry
  * (its allocation failed at fork), or one made late, at an event, after
- * earlier events may have found none.
+ * earlier events may have found none.  @in_range gets the counts inside
+ * its watched range, or -1 each when it has none.
  */
-bool cowstat_events_of(pid_t tgid, long *count)
+bool cowstat_events_of(pid_t tgid, long *count, long *in_range)
 {
 	struct cowstat_proc_events *p;
-	bool complete;
+	bool complete, watched;
 	int i;
 
 	rcu_read_lock();
 	p = cowstat_proc_lookup(tgid);
 	complete = p && !p->late;
-	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+	watched = p && READ_ONCE(p->watch.end);
+	for (i = 0; i < COWSTAT_NR_EVENTS; i++) {
 		count[i] = p ? atomic_long_read(&p->count[i]) : 0;
+		in_range[i] = watched ? atomic_long_read(&p->in_range[i]) : -1;
+	}
 	rcu_read_unlock();
 	return complete;
+}
+
+/*
+ * Watch [@start, @end) of process @tgid (initial namespace): its events
+ * there are counted apart from now on, from zero.  -ESRCH when it has no
+ * counters (events off, or it exited).
+ */
+int cowstat_events_watch(pid_t tgid, unsigned long start, unsigned long end)
+{
+	struct cowstat_proc_events *p;
+	int i;
+
+	rcu_read_lock();
+	p = cowstat_proc_lookup(tgid);
+	if (p) {
+		WRITE_ONCE(p->watch.end, 0);
+		for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+			atomic_long_set(&p->in_range[i], 0);
+		WRITE_ONCE(p->watch.start, start);
+		WRITE_ONCE(p->watch.end, end);
+	}
+	rcu_read_unlock();
+	return p ? 0 : -ESRCH;
 }
 
 void cowstat_events_totals(long *count)
@@ -410,9 +484,12 @@ void cowstat_events_reset(void)
 	int bkt, cpu, i;
 
 	rcu_read_lock();
-	hash_for_each_rcu(cowstat_procs, bkt, p, node)
-		for (i = 0; i < COWSTAT_NR_EVENTS; i++)
+	hash_for_each_rcu(cowstat_procs, bkt, p, node) {
+		for (i = 0; i < COWSTAT_NR_EVENTS; i++) {
 			atomic_long_set(&p->count[i], 0);
+			atomic_long_set(&p->in_range[i], 0);
+		}
+	}
 	rcu_read_unlock();
 	for_each_possible_cpu(cpu)
 		for (i = 0; i < COWSTAT_NR_EVENTS; i++)

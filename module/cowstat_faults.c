@@ -190,13 +190,14 @@ static __always_inline void cowstat_fault_count(struct cowstat_fault *f,
 						enum cowstat_event event)
 {
 	struct mm_struct *mm = f->mm;
+	unsigned long addr = f->addr;
 
 	cowstat_fault_put(f);
 	if (unlikely(current == READ_ONCE(cowstat_selfcheck_task))) {
 		atomic_add(event == COWSTAT_COPIES, &cowstat_selfcheck_seen);
 		return;
 	}
-	cowstat_event_add(event, mm);
+	cowstat_event_add(event, mm, addr);
 }
 
 static void cowstat_fault_event(unsigned int kinds, struct vm_area_struct *vma,

@@ -6,7 +6,8 @@
  * anonymous pages it still shares with its relatives after fork, how many
  * are its own, how many a write would copy, and how many copies and reuses
  * its write faults caused.  /proc/cowstat_maps has the same page counts
- * per mapping, and /sys/kernel/cowstat the system-wide event totals.
+ * per mapping, /proc/cowstat_pagemap what the next write to each page of a
+ * process would do, and /sys/kernel/cowstat the system-wide event totals.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -48,11 +49,18 @@ static int __init cowstat_init(void)
 		pr_err("cannot create /proc/cowstat_maps: %d\n", ret);
 		goto out_proc;
 	}
+	ret = cowstat_pagemap_init();
+	if (ret) {
+		pr_err("cannot create /proc/cowstat_pagemap: %d\n", ret);
+		goto out_maps;
+	}
 	pr_info("/proc/cowstat ready, events %s\n", cowstat_events_on() ? "on" : "off");
 	if (!COWSTAT_EXACT_SHARING)
 		pr_notice("no per-page map counts (CONFIG_NO_PAGE_MAPCOUNT): shared~ and private~ count every page of a large folio another process may map as shared\n");
 	return 0;
 
+out_maps:
+	cowstat_maps_exit();
 out_proc:
 	cowstat_proc_exit();
 out_sysfs:
@@ -64,6 +72,7 @@ out_events:
 
 static void __exit cowstat_exit(void)
 {
+	cowstat_pagemap_exit();
 	cowstat_maps_exit();
 	cowstat_proc_exit();
 	cowstat_sysfs_exit();

@@ -125,36 +125,54 @@ static const char *const cowstat_event_names[COWSTAT_NR_EVENTS] = {
 	[COWSTAT_FORKS] = "forks",
 };
 
+/* The events also counted inside a watched range, and their columns. */
+static const enum cowstat_event cowstat_range_events[] = { COWSTAT_COPIES, COWSTAT_REUSES };
+static const char *const cowstat_range_names[] = { "rcopies", "rreuses" };
+
 static void cowstat_show_header(struct seq_file *m)
 {
-	int i;
+	unsigned int i;
 
+	BUILD_BUG_ON(ARRAY_SIZE(cowstat_range_names) != ARRAY_SIZE(cowstat_range_events));
 	cowstat_events_check();
 	seq_printf(m, "%7s %7s ", "pid", "ppid");
 	cowstat_show_page_header(m);
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++)
 		seq_printf(m, " %8s", cowstat_event_names[i]);
+	for (i = 0; i < ARRAY_SIZE(cowstat_range_events); i++)
+		seq_printf(m, " %8s", cowstat_range_names[i]);
 	seq_puts(m, " comm\n");
+}
+
+static void cowstat_put_event(struct seq_file *m, bool known, long v)
+{
+	seq_putc(m, ' ');
+	if (known)
+		cowstat_put_num(m, v, 8);
+	else
+		seq_puts(m, "       -");
 }
 
 /*
  * An event column is "-" when it is not counted (events=0, or no probe),
  * or not known in full for this process (its counters could not be made
- * in time): never a number that may be short.
+ * in time): never a number that may be short.  The in-range columns are
+ * "-" too when the process has no watched range (cowstat_pagemap.c).
  */
 static void cowstat_show_events(struct seq_file *m, pid_t tgid)
 {
-	long count[COWSTAT_NR_EVENTS];
+	long count[COWSTAT_NR_EVENTS], in_range[COWSTAT_NR_EVENTS];
+	enum cowstat_event e;
 	bool complete;
-	int i;
+	unsigned int i;
 
-	complete = cowstat_events_of(tgid, count);
-	for (i = 0; i < COWSTAT_NR_EVENTS; i++) {
-		seq_putc(m, ' ');
-		if (complete && cowstat_event_available(i))
-			cowstat_put_num(m, count[i], 8);
-		else
-			seq_puts(m, "       -");
+	complete = cowstat_events_of(tgid, count, in_range);
+	for (e = 0; e < COWSTAT_NR_EVENTS; e++)
+		cowstat_put_event(m, complete && cowstat_event_available(e), count[e]);
+	for (i = 0; i < ARRAY_SIZE(cowstat_range_events); i++) {
+		e = cowstat_range_events[i];
+		cowstat_put_event(m, complete && cowstat_event_available(e) && in_range[e] >= 0,
+				  in_range[e]);
 	}
 }
 

@@ -30,6 +30,8 @@ struct cowstat_walk {
 	bool uffd_wp;		/* userfaultfd write-protects pages of it */
 	bool may_yield;		/* the caller can drop the mmap lock and resume */
 	unsigned long resume;	/* where to go on after -EAGAIN */
+	u8 *pages;		/* one byte a page instead of counts (cowstat_walk_pages()) */
+	unsigned long pages_start;	/* the address of pages[0] */
 };
 
 /*
@@ -255,6 +257,141 @@ static void cowstat_pmd_entry(struct cowstat_walk *w, pmd_t pmd)
 }
 #endif /* CONFIG_TRANSPARENT_HUGEPAGE */
 
+/*
+ * ---- one byte a page: /proc/cowstat_pagemap ----
+ *
+ * The same decisions as the counts, kept per page (cowstat.h has the
+ * byte's layout): a page's map count, and what its next write does.
+ */
+
+static u8 cowstat_page_byte(enum cowstat_page_kind kind, int maps)
+{
+	return kind | clamp(maps, 0, COWSTAT_PAGE_MAPS_MAX) << COWSTAT_PAGE_MAPS_SHIFT;
+}
+
+static u8 *cowstat_page_slot(struct cowstat_walk *w, unsigned long addr)
+{
+	return w->pages + ((addr - w->pages_start) >> PAGE_SHIFT);
+}
+
+/* The map count of one page of @folio, as page_mapcount() gives it. */
+static int cowstat_page_maps(struct page *page, struct folio *folio)
+{
+	if (!folio_test_large(folio))
+		return atomic_read(&page->_mapcount) + 1;
+	return cowstat_large_page_maps(page, cowstat_large_maps_base(folio));
+}
+
+/* An anonymous page's kind: its write fault, or none for a writable entry. */
+static enum cowstat_page_kind cowstat_anon_kind(struct cowstat_walk *w, enum cowstat_wf wf,
+						bool writable)
+{
+	if (wf == COWSTAT_WF_COPY)
+		return COWSTAT_PAGE_COPY;
+	if (wf == COWSTAT_WF_REUSE)
+		return COWSTAT_PAGE_REUSE;
+	return w->cow_vma && writable ? COWSTAT_PAGE_WRITABLE : COWSTAT_PAGE_ANON;
+}
+
+static u8 cowstat_pte_byte(struct cowstat_walk *w, pte_t pte)
+{
+	struct folio *folio;
+	struct page *page;
+	unsigned long pfn;
+	int maps;
+
+	if (pte_none(pte))
+		return COWSTAT_PAGE_NONE;
+	if (!pte_present(pte)) {
+		cowstat_leaf_t entry = cowstat_pte_leaf(pte);
+
+		if (cowstat_leaf_is_swap(entry) || cowstat_leaf_is_migration(entry))
+			return COWSTAT_PAGE_SWAP;
+		return COWSTAT_PAGE_NONE;
+	}
+	pfn = pte_pfn(pte);
+	if (is_zero_pfn(pfn))
+		return COWSTAT_PAGE_ZERO;
+	/* No struct page: see cowstat_pte_table(). */
+	if (pte_special(pte) || ((w->vma->vm_flags & VM_MIXEDMAP) && !pfn_valid(pfn)))
+		return COWSTAT_PAGE_NONE;
+	page = pfn_to_page(pfn);
+	folio = page_folio(page);
+	maps = cowstat_page_maps(page, folio);
+	if (!folio_test_anon(folio))
+		return cowstat_page_byte(COWSTAT_PAGE_FILE, maps);
+	return cowstat_page_byte(cowstat_anon_kind(w, cowstat_write_fault(w, pte, page, folio,
+									  maps > 1),
+						   pte_write(pte)), maps);
+}
+
+/* The pages of one PTE table, [@addr, @end), under its lock. */
+static bool cowstat_pte_table_bytes(struct cowstat_walk *w, pmd_t *pmd,
+				    unsigned long addr, unsigned long end)
+{
+	u8 *out = cowstat_page_slot(w, addr);
+	spinlock_t *ptl;
+	pte_t *pte, *start;
+
+	start = cowstat_pte_map_lock(w->vma->vm_mm, pmd, addr, &ptl);
+	if (COWSTAT_PTE_MAP_CAN_FAIL && !start)
+		return false;
+	for (pte = start; addr != end; pte++, addr += PAGE_SIZE)
+		*out++ = cowstat_pte_byte(w, ptep_get(pte));
+	cowstat_pte_unmap_unlock(start, ptl);
+	return true;
+}
+
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/* [@addr, @end) of a huge PMD, read under its lock: as cowstat_pmd_entry(). */
+static void cowstat_pmd_bytes(struct cowstat_walk *w, pmd_t pmd, unsigned long addr,
+			      unsigned long end)
+{
+	unsigned long i, nr = (end - addr) >> PAGE_SHIFT;
+	u8 *out = cowstat_page_slot(w, addr);
+	enum cowstat_page_kind kind;
+	struct folio *folio;
+	struct page *page;
+	int base;
+
+	if (!pmd_present(pmd)) {
+		bool migration = cowstat_leaf_is_migration(cowstat_pmd_leaf(pmd));
+
+		memset(out, migration ? COWSTAT_PAGE_SWAP | COWSTAT_PAGE_HUGE : COWSTAT_PAGE_NONE,
+		       nr);
+		return;
+	}
+	if (cowstat_pmd_devmap(pmd)) {
+		memset(out, COWSTAT_PAGE_FILE | COWSTAT_PAGE_HUGE, nr);
+		return;
+	}
+	if (unlikely(cowstat_pmd_special(pmd)) && !vma_is_anonymous(w->vma)) {
+		memset(out, COWSTAT_PAGE_NONE, nr);
+		return;
+	}
+	page = pmd_page(pmd) + ((addr & ~HPAGE_PMD_MASK) >> PAGE_SHIFT);
+	folio = page_folio(page);
+	/* The huge zero page: see cowstat_pmd_entry(). */
+	if (!PageAnon(page) && vma_is_anonymous(w->vma)) {
+		memset(out, COWSTAT_PAGE_ZERO | COWSTAT_PAGE_HUGE, nr);
+		return;
+	}
+	kind = COWSTAT_PAGE_FILE;
+	if (PageAnon(page))
+		kind = cowstat_anon_kind(w, cowstat_huge_write_fault(w, pmd, folio),
+					 pmd_write(pmd));
+	base = cowstat_large_maps_base(folio);
+	for (i = 0; i < nr; i++)
+		out[i] = cowstat_page_byte(kind, cowstat_large_page_maps(&page[i], base)) |
+			 COWSTAT_PAGE_HUGE;
+}
+#else
+static void cowstat_pmd_bytes(struct cowstat_walk *w, pmd_t pmd, unsigned long addr,
+			      unsigned long end)
+{
+}
+#endif /* CONFIG_TRANSPARENT_HUGEPAGE */
+
 static inline bool cowstat_pmd_is_leaf(pmd_t pmd)
 {
 	/* A huge entry, or one not present: a THP's migration entry. */
@@ -267,7 +404,8 @@ static inline bool cowstat_pmd_is_leaf(pmd_t pmd)
  * mmap read lock a huge PMD can still be split or zapped (MADV_DONTNEED)
  * until we hold its lock, so the check is repeated there.
  */
-static bool cowstat_huge_pmd(struct cowstat_walk *w, pmd_t *pmd)
+static bool cowstat_huge_pmd(struct cowstat_walk *w, pmd_t *pmd,
+			     unsigned long addr, unsigned long end)
 {
 	spinlock_t *ptl;	/* the PMD's split page-table lock */
 	pmd_t pmdval;
@@ -276,7 +414,9 @@ static bool cowstat_huge_pmd(struct cowstat_walk *w, pmd_t *pmd)
 	ptl = pmd_lock(w->vma->vm_mm, pmd);
 	pmdval = *pmd;
 	leaf = cowstat_pmd_is_leaf(pmdval);
-	if (leaf)
+	if (leaf && w->pages)
+		cowstat_pmd_bytes(w, pmdval, addr, end);
+	else if (leaf)
 		cowstat_pmd_entry(w, pmdval);
 	spin_unlock(ptl);
 	return leaf;
@@ -366,7 +506,7 @@ again:
 	if (pmd_none(pmdval))
 		return;
 	if (cowstat_pmd_is_leaf(pmdval)) {
-		if (cowstat_huge_pmd(w, pmd))
+		if (cowstat_huge_pmd(w, pmd, addr, end))
 			return;
 		goto again;	/* split under us: a PTE table now, or none */
 	}
@@ -381,7 +521,8 @@ again:
 	 * the mmap read lock (RCU-freed), and mapping it then fails: read
 	 * the PMD again, as walk_pmd_range() does on ACTION_AGAIN.
 	 */
-	if (!cowstat_pte_table(w, pmd, addr, end))
+	if (w->pages ? !cowstat_pte_table_bytes(w, pmd, addr, end) :
+	    !cowstat_pte_table(w, pmd, addr, end))
 		goto again;
 }
 
@@ -562,5 +703,39 @@ int cowstat_walk_mm(struct mm_struct *mm, struct cowstat_counts *c)
 	err = cowstat_walk_range(mm, 0, ULONG_MAX, c);
 	if (!err)
 		mmap_read_unlock(mm);
+	return err;
+}
+
+/**
+ * cowstat_walk_pages - one byte a page for [@start, @end) of @mm
+ * @mm: a user mm, pinned by the caller (mmget)
+ * @start: first address, page-aligned
+ * @end: end address, page-aligned, above @start
+ * @pages: (@end - @start) >> PAGE_SHIFT bytes to fill (see cowstat.h)
+ *
+ * The caller keeps the range small (a page of bytes): the mmap lock is
+ * held for the whole walk, which is not resumed after a contended lock.
+ *
+ * Return: 0, or -EINTR when the reader got a fatal signal.
+ */
+int cowstat_walk_pages(struct mm_struct *mm, unsigned long start, unsigned long end,
+		       u8 *pages)
+{
+	struct cowstat_walk w = { .pages = pages, .pages_start = start };
+	struct vm_area_struct *vma;
+	int err = 0;
+
+	VMA_ITERATOR(vmi, mm, start);
+
+	memset(pages, COWSTAT_PAGE_NONE, (end - start) >> PAGE_SHIFT);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	while (!err && (vma = vma_next(&vmi)) && vma->vm_start < end) {
+		if (cowstat_skip_vma(vma))
+			continue;
+		cowstat_walk_init(&w, vma);
+		err = cowstat_pgd_range(&w, max(start, vma->vm_start), min(vma->vm_end, end));
+	}
+	mmap_read_unlock(mm);
 	return err;
 }

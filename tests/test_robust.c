@@ -229,9 +229,15 @@ static int cowprobe(const char *args, char *out, size_t outlen, char *errbuf, si
 static enum ktap_result cowprobe_rejects_bad_arguments(const char **skip)
 {
 	static const struct { const char *args, *says; } bad[] = {
-		{ "-n 0", "-n needs at least one page" },
+		/* 0 and -5 alike: the range -n takes, and what was given. */
+		{ "-n 0", "-n needs a number of pages from 1 to 1048576, not '0'" },
+		{ "-n -5", "-n needs a number of pages from 1 to 1048576, not '-5'" },
+		{ "-k -1", "-k needs a number of pages from 0 to 1048576, not '-1'" },
 		{ "-n abc", "not 'abc'" },
-		{ "-n -5", "not '-5'" },
+		{ "--json --csv", "--json and --csv: choose one output format" },
+		{ "--csv --json split", "--json and --csv: choose one output format" },
+		{ "--color=sometimes", "--color takes auto, always or never, not 'sometimes'" },
+		{ "-p /nonexistent", "-p /nonexistent: No such file" },
 		{ "-n 99999999999999999999", "not '99999999999999999999'" },
 		{ "-n 12x", "not '12x'" },
 		{ "-n 5 -k 10", "-k cannot exceed" },
@@ -253,11 +259,77 @@ static enum ktap_result cowprobe_rejects_bad_arguments(const char **skip)
 		check(strstr(err, bad[i].says) != NULL, "cowprobe %s: stderr '%s' lacks '%s'",
 		      bad[i].args, err, bad[i].says);
 	}
-	status = cowprobe("-p /nonexistent", out, sizeof(out), err, sizeof(err));
-	check(status == 1, "cowprobe -p /nonexistent: exit %d, expected 1", status);
-	check(strstr(err, "No such file") != NULL, "cowprobe -p /nonexistent: stderr '%s'", err);
 	status = cowprobe("--help", out, sizeof(out), err, sizeof(err));
 	check(status == 0 && strstr(out, "usage: cowprobe"), "cowprobe --help: exit %d", status);
+	return KTAP_PASS;
+}
+
+/*
+ * The legend names every character the map draws: each character of
+ * every lesson's maps, with and without the module, is in the legend the
+ * lesson printed (the first word of a legend line, "2-9 +", or the line
+ * of letters for huge mappings).
+ */
+static void legend_chars(const char *out, bool *named)
+{
+	const char *line = strstr(out, "Page map:"), *p;
+
+	for (line = line ? strchr(line, '\n') : NULL; line && line[1] == ' '; line = strchr(line + 1, '\n')) {
+		for (p = line + 1; *p == ' '; p++)
+			;
+		if (!strncmp(p, "2-9 +", 5)) {
+			memset(named + '2', true, 8);
+			named['+'] = true;
+			continue;
+		}
+		/* "w   meaning", or the huge letters: "W R C A Z F  the same, ..." */
+		for (; *p && *p != '\n' && (p[1] == ' ' || p[1] == '\n'); p += 2) {
+			named[(unsigned char)*p] = true;
+			if (p[2] == ' ')
+				break;
+		}
+	}
+}
+
+static void check_legend(const char *lesson)
+{
+	char out[65536], err[4096], *line;
+	int status = cowprobe(lesson, out, sizeof(out), err, sizeof(err));
+	bool named[256] = { false };
+
+	check(status == 0, "cowprobe %s: exit %d", lesson, status);
+	legend_chars(out, named);
+	check(named['w'] && named['.'], "cowprobe %s: no legend", lesson);
+	for (line = strchr(out, '|'); line; line = strchr(line, '\n')) {
+		char *bar = strchr(line, '|'), *p;
+
+		if (!bar)
+			break;
+		for (p = bar + 1; *p && *p != '|' && *p != '\n'; p++)
+			if (!check(named[(unsigned char)*p], "cowprobe %s: '%c' in a map, not in the legend",
+				   lesson, *p))
+				return;
+		line = strchr(bar + 1, '\n');
+		if (!line)
+			break;
+	}
+}
+
+static enum ktap_result legend_names_every_char(const char **skip)
+{
+	static const char *const lessons[] = {
+		"split", "zero", "shared", "wipeonfork", "thp", "many",
+	};
+	unsigned int i;
+
+	(void)skip;
+	for (i = 0; i < sizeof(lessons) / sizeof(lessons[0]); i++)
+		check_legend(lessons[i]);
+	if (!check(system("rmmod cowstat") == 0, "rmmod cowstat failed"))
+		return KTAP_FAIL;
+	check_legend("split");
+	check_legend("zero");
+	check(system("insmod /lib/modules/cowstat.ko") == 0, "insmod cowstat.ko failed");
 	return KTAP_PASS;
 }
 
@@ -301,6 +373,7 @@ const struct test_case robust_cases[] = {
 	{ "parallel_readers_under_churn", parallel_readers_under_churn },
 	{ "reload_under_readers", reload_under_readers },
 	{ "cowprobe_rejects_bad_arguments", cowprobe_rejects_bad_arguments },
+	{ "legend_names_every_char", legend_names_every_char },
 	{ "cowprobe_demo_runs", cowprobe_demo_runs },
 };
 const int nr_robust_cases = sizeof(robust_cases) / sizeof(robust_cases[0]);

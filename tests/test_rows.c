@@ -31,7 +31,7 @@ static enum ktap_result header_names_columns(const char **skip)
 {
 	static const char *const want[] = {
 		"pid", "ppid", "rss", "anon", "shared", "private", "cow", "reusable",
-		"zero", "file", "swap", "thp", "copies", "reuses", "forks",
+		"zero", "file", "swap", "thp", "copies", "reuses", "forks", "rcopies", "rreuses",
 	};
 	struct cowstat_table t;
 	unsigned int i;

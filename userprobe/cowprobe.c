@@ -29,7 +29,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cowprobe [-n pages] [-k pages] [-p path] [--json | --csv] [--no-map]\n"
-		"                [lesson]\n"
+		"                [--color=when] [lesson]\n"
 		"       cowprobe --list\n"
 		"\n"
 		"Run a lesson (default: split) on fork() and copy-on-write: each step's\n"
@@ -44,12 +44,16 @@ static void usage(FILE *out)
 		"  --json      one JSON object per step (or measurement)\n"
 		"  --csv       comma-separated values, a header line first\n"
 		"  --no-map    no page maps\n"
+		"  --color=when  colour the page maps: auto (on a terminal, unless NO_COLOR\n"
+		"              is set; the default), always or never\n"
 		"  --list      the lessons\n"
 		"  -h, --help  this text\n"
 		"\n"
-		"Page map: " MAP_LEGEND ".\n"
-		"Exit status: 0 on success, 1 if a lesson failed, 2 for bad usage.\n",
+		"Exit status: 0 on success, 1 if a lesson failed, 2 for bad usage.\n\n",
 		DEFAULT_PAGES, DEFAULT_WRITES, COWSTAT_PATH);
+	map_legend(out, true, "");
+	fprintf(out, "Without the module:\n");
+	map_legend(out, false, "");
 }
 
 static void bad_usage(const char *fmt, const char *arg)
@@ -60,21 +64,35 @@ static void bad_usage(const char *fmt, const char *arg)
 	exit(2);
 }
 
-static long parse_count(const char *opt, const char *arg, long max)
+static long parse_count(const char *opt, const char *arg, long min, long max)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (end == arg || *end || errno == ERANGE || v < 0 || v > max) {
+	if (end == arg || *end || errno == ERANGE || v < min || v > max) {
 		char msg[96];
 
-		snprintf(msg, sizeof(msg), "%s needs a number of pages from 0 to %ld, not '%%s'",
-			 opt, max);
+		snprintf(msg, sizeof(msg), "%s needs a number of pages from %ld to %ld, not '%%s'",
+			 opt, min, max);
 		bad_usage(msg, arg);
 	}
 	return v;
+}
+
+/* --color=WHEN: NO_COLOR (https://no-color.org) turns auto off. */
+static bool parse_color(const char *when)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	if (!when || !strcmp(when, "auto"))
+		return isatty(STDOUT_FILENO) && !(no_color && *no_color);
+	if (!strcmp(when, "always"))
+		return true;
+	if (strcmp(when, "never"))
+		bad_usage("--color takes auto, always or never, not '%s'", when);
+	return false;
 }
 
 static const struct lesson *find_lesson(const char *name)
@@ -155,13 +173,14 @@ static void end_puppets(struct probe *pr)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_CSV, OPT_NO_MAP, OPT_LIST };
+	enum { OPT_JSON = 256, OPT_CSV, OPT_NO_MAP, OPT_LIST, OPT_COLOR };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "no-map", no_argument, NULL, OPT_NO_MAP },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "color", required_argument, NULL, OPT_COLOR },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct probe pr = {
@@ -169,7 +188,8 @@ int main(int argc, char **argv)
 		.pages = -1, .writes = -1, .show_map = true,
 	};
 	const struct lesson *lesson;
-	bool table_given = false;
+	const char *color = NULL;
+	bool table_given = false, json = false, csv = false;
 	int opt, ret;
 
 	if (argc > 1 && !strcmp(argv[1], PUPPET_FLAG))
@@ -178,12 +198,10 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "n:k:p:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
-			pr.pages = parse_count("-n", optarg, MAX_PAGES);
-			if (pr.pages == 0)
-				bad_usage("-n needs at least one page, not '%s'", optarg);
+			pr.pages = parse_count("-n", optarg, 1, MAX_PAGES);
 			break;
 		case 'k':
-			pr.writes = parse_count("-k", optarg, MAX_PAGES);
+			pr.writes = parse_count("-k", optarg, 0, MAX_PAGES);
 			break;
 		case 'p':
 			pr.table = optarg;
@@ -191,9 +209,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			pr.format = FMT_JSON;
+			json = true;
 			break;
 		case OPT_CSV:
 			pr.format = FMT_CSV;
+			csv = true;
+			break;
+		case OPT_COLOR:
+			color = optarg;
 			break;
 		case OPT_NO_MAP:
 			pr.show_map = false;
@@ -211,6 +234,9 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		bad_usage("unexpected argument '%s'", argv[optind + 1]);
+	if (json && csv)
+		bad_usage("%s: choose one output format", "--json and --csv");
+	pr.color = pr.format == FMT_TEXT && parse_color(color);
 	pr.lesson = optind < argc ? argv[optind] : "split";
 	lesson = find_lesson(pr.lesson);
 	if (!lesson)
@@ -235,10 +261,10 @@ int main(int argc, char **argv)
 	}
 	check_memory(&pr);
 
-	/* A table named on the command line must be there. */
+	/* A table named on the command line must be there: a usage error. */
 	if (table_given && access(pr.table, R_OK)) {
-		fprintf(stderr, "cowprobe: %s: %s\n", pr.table, strerror(errno));
-		return 1;
+		fprintf(stderr, "cowprobe: -p %s: %s\n", pr.table, strerror(errno));
+		return 2;
 	}
 	report_init(&pr);
 	if (!pr.have_module)
@@ -247,8 +273,15 @@ int main(int argc, char **argv)
 			pr.table);
 
 	report_text(&pr, "cowprobe %s: %s.\n", lesson->name, lesson->summary);
-	if (pr.show_map && strcmp(lesson->name, "forkcost") && strcmp(lesson->name, "faults"))
-		report_text(&pr, "Page map, a character a page: " MAP_LEGEND ".\n");
+	if (strcmp(lesson->name, "forkcost") && strcmp(lesson->name, "faults") &&
+	    strcmp(lesson->name, "segments")) {
+		if (pr.have_module)
+			report_text(&pr, "copies, reuses: the write faults inside the region; those "
+				    "elsewhere in a process\nare on a line of their own.  frames: the "
+				    "physical pages that hold the region.\n");
+		if (pr.show_map && pr.format == FMT_TEXT)
+			map_legend(stdout, pr.pagemap_fd >= 0, "");
+	}
 	report_text(&pr, "\n");
 	ret = lesson->run(&pr);
 	if (ret)

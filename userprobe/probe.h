@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "puppet.h"
 
@@ -20,12 +21,58 @@ enum { E_COPIES, E_REUSES, E_FORKS, NR_ECOLS };
 #define NA		LLONG_MIN	/* a figure that is missing */
 #define MAX_AREAS	4
 
-/* What one process shows in one step. */
-struct snap {
+/*
+ * What the next write to a page does, as the page map draws it (map.c
+ * holds the characters, colours and legend of each).  From the module's
+ * /proc/cowstat_pagemap, or without it from /proc/PID/pagemap, which
+ * tells less (PS_PRIVATE, PS_SHARED_ANY).
+ */
+enum page_state {
+	PS_ABSENT,	/* nothing mapped */
+	PS_WRITABLE,	/* private, writable: the write makes no fault */
+	PS_REUSE,	/* private, write-protected: the write faults, keeps the page */
+	PS_SHARED,	/* mapped more than once: the write copies it */
+	PS_COPY_ONCE,	/* mapped once, yet the write copies it (a large folio, KSM) */
+	PS_NOCOW,	/* anonymous, but a write is no COW fault (read-only mapping) */
+	PS_ZERO,	/* the zero page */
+	PS_FILE,	/* page cache or shmem */
+	PS_SWAP,	/* swapped out */
+	PS_PRIVATE,	/* mapped once (no module: what a write does is unknown) */
+	PS_SHARED_ANY,	/* mapped more than once, count unknown (no module, not root) */
+	NR_PAGE_STATES
+};
+
+struct page_info {
+	unsigned char state;	/* enum page_state */
+	unsigned char maps;	/* map count, when known; else 0 */
+	bool huge;		/* mapped by a huge PMD */
+};
+
+/* One process as one step shows it. */
+struct view {
 	int pid;
 	long long area[MAX_AREAS][NR_RCOLS];	/* NA when the mapping is absent */
-	long long event[NR_ECOLS];
-	char *map;				/* page map of area 0, or NULL */
+	long long event[NR_ECOLS];		/* the whole process */
+	long long region_event[NR_ECOLS];	/* inside the region (forks: NA) */
+	struct page_info *pages;		/* the region's pages, or NULL */
+	bool started;		/* first shown since it was started or exec'd */
+	bool forked;		/* first shown since it was forked */
+};
+
+/*
+ * One step: built once (step.c), then drawn by one renderer per format
+ * (render_text.c, render_json.c, render_csv.c).  The processes' views are
+ * in pr->view[] (and the step before's in pr->prev[]), indexed by puppet.
+ */
+struct step {
+	int number;
+	char title[160];
+	int who[PUPPET_MAX];
+	int n;
+	long long frames;		/* distinct frames behind the region, or NA */
+	long long frames_before;	/* the step before's, or NA */
+	char notes[3072];		/* prose and facts, a line each */
+	char unexpected[1024];		/* checks that failed, a line each */
 };
 
 struct probe {
@@ -35,6 +82,7 @@ struct probe {
 	long pages, writes;
 	enum format format;
 	bool show_map;
+	bool color;
 
 	/* what the lesson set up */
 	const char *lesson;
@@ -49,11 +97,13 @@ struct probe {
 
 	/* reporting state */
 	bool have_module;		/* /proc/cowstat and /proc/cowstat_maps */
+	int pagemap_fd;			/* /proc/cowstat_pagemap, or -1 */
 	bool csv_header_done;
-	int step;
-	struct snap last[PUPPET_MAX];
-	bool have_last[PUPPET_MAX];
-	char notes[1024];
+	struct step cur;
+	struct view view[PUPPET_MAX], prev[PUPPET_MAX];
+	bool have_view[PUPPET_MAX], have_prev[PUPPET_MAX];
+	bool started[PUPPET_MAX], forked[PUPPET_MAX];	/* see struct view */
+	long long last_frames;
 	unsigned long zero_pfn;		/* 0 when unknown (not root) */
 	int failed;			/* a check of the lesson failed */
 	char err[256];
@@ -68,23 +118,45 @@ struct lesson {
 extern const struct lesson lessons[];
 extern const int nr_lessons;
 
-/* report.c */
+/* report.c: a lesson's steps, notes and checks */
 void report_init(struct probe *pr);
 void report_text(struct probe *pr, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void report_note(struct probe *pr, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+int report_take(struct probe *pr, const char *title, const int *who, int n);
+void report_show(struct probe *pr);
 int report_step(struct probe *pr, const char *title, const int *who, int n);
 void report_unexpected(struct probe *pr, const char *what);
 void report_record(struct probe *pr, const char *table, int n,
 		   const char *const *keys, const double *vals);
 void report_free(struct probe *pr);
 
-/* pagemap.c: one character a page; counts[] indexed by the map's letters. */
-#define MAP_LEGEND	"S or 2-9: shared (its map count), p: private, 0: zero page, " \
-			"f: file or shmem, s: swapped, .: not present"
-char *page_map(struct probe *pr, int pid, unsigned long addr, unsigned long pages);
+/* step.c: reading one step's numbers */
+int step_take(struct probe *pr);
+void step_forget(struct probe *pr, int who);
+
+/* render_*.c: one step in each format */
+void render_text(struct probe *pr);
+void render_json(struct probe *pr);
+void render_csv(struct probe *pr);
+void json_str(const char *s);
+extern const char *const rcol[NR_RCOLS];
+extern const char *const ecol[NR_ECOLS];
+
+/* pagemap.c: the pages of a region, and the frames behind them */
+struct page_info *page_states(struct probe *pr, int pid, unsigned long addr,
+			      unsigned long pages);
+int page_watch(struct probe *pr, int pid, unsigned long addr, unsigned long pages);
+long long region_frames(struct probe *pr, const int *who, int n);
 unsigned long find_zero_pfn(void);
+
+/* map.c: the characters of the page map, their colours and legend */
+char page_char(const struct page_info *p);
+bool page_shared(const struct page_info *p);
+void map_legend(FILE *out, bool module, const char *indent);
+void map_draw(struct probe *pr, const char *label, const struct page_info *pages,
+	      const struct page_info *before, unsigned long n);
 
 /* faults.c */
 int lesson_faults(struct probe *pr);

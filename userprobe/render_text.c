@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A step as text: a row per area of each process with the change since
+ * it was last shown, its events elsewhere in the process, the frames
+ * behind the region, the page maps, and the step's notes.
+ */
+
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+
+#include "probe.h"
+
+/* A column is as wide as its name, 7 at least. */
+static int col_width(const char *name)
+{
+	int len = (int)strlen(name);
+
+	return len > 7 ? len : 7;
+}
+
+static void print_num(long long v, const long long *prev, int width)
+{
+	if (v == NA || (prev && *prev == NA))
+		printf(" %*s", width, "-");
+	else if (prev)
+		printf(" %+*lld", width, v - *prev);
+	else
+		printf(" %*lld", width, v);
+}
+
+/*
+ * The events a row shows: a lesson's region has its own (rcopies,
+ * rreuses), "-" where it is not mapped; the areas of the segments lesson
+ * show the whole process's.  forks are always the whole process's.
+ */
+static long long row_event(struct probe *pr, const struct view *s, int c)
+{
+	if (c != E_FORKS && pr->region_pages && pr->have_module)
+		return s->region_event[c];
+	return s->event[c];
+}
+
+static void area_rows(struct probe *pr, int who)
+{
+	const struct view *s = &pr->view[who];
+	const struct view *last = pr->have_prev[who] ? &pr->prev[who] : NULL;
+	int a, i, c;
+
+	for (a = 0; a < pr->nareas; a++) {
+		for (i = 0; i < 2; i++) {
+			if (i == 1 && !last)
+				break;
+			if (i == 0)
+				printf("  %-8s %7d %-7s", a ? "" : pr->role[who], s->pid,
+				       pr->area_name[a]);
+			else
+				printf("  %-8s %7s %-7s", "  change", "", "");
+			for (c = 0; c < NR_RCOLS; c++)
+				print_num(s->area[a][c], i ? &last->area[a][c] : NULL,
+					  col_width(rcol[c]));
+			for (c = 0; c < NR_ECOLS; c++) {
+				long long prev = i ? row_event(pr, last, c) : 0;
+
+				if (a)
+					printf(" %*s", col_width(ecol[c]), "");
+				else
+					print_num(row_event(pr, s, c), i ? &prev : NULL,
+						  col_width(ecol[c]));
+			}
+			printf("\n");
+		}
+	}
+}
+
+/* Why a process's events outside the region happened. */
+static const char *elsewhere_cause(const struct view *s)
+{
+	if (s->started && s->forked)
+		return "the program starting, and fork() returning: their stack and data "
+		       "written for the first time";
+	if (s->started)
+		return "the program starting: its data and stack written for the first time";
+	if (s->forked)
+		return "fork() returning: its stack and data written for the first time since";
+	return "its own stack, written as it carried out the step";
+}
+
+/* Events outside the region: all of them where the region is not mapped. */
+static long long elsewhere(const struct view *s, int c)
+{
+	if (s->event[c] == NA)
+		return NA;
+	if (s->region_event[c] == NA)
+		return s->pages ? NA : s->event[c];
+	return s->event[c] - s->region_event[c];
+}
+
+static void elsewhere_lines(struct probe *pr)
+{
+	int k, c;
+
+	if (!pr->region_pages)
+		return;		/* the areas' rows show the whole process's events */
+	for (k = 0; k < pr->cur.n; k++) {
+		int who = pr->cur.who[k];
+		const struct view *s = &pr->view[who];
+		long long d[2];
+
+		for (c = 0; c < 2; c++) {
+			d[c] = elsewhere(s, c);
+			if (d[c] != NA && pr->have_prev[who] && elsewhere(&pr->prev[who], c) != NA)
+				d[c] -= elsewhere(&pr->prev[who], c);
+		}
+		if (d[0] == NA || d[1] == NA || (!d[0] && !d[1]))
+			continue;
+		printf("  %-8s elsewhere in the process: copies %+lld, reuses %+lld: %s\n",
+		       pr->role[who], d[0], d[1], elsewhere_cause(s));
+	}
+}
+
+static void frames_line(const struct step *st)
+{
+	if (st->frames == NA)
+		return;
+	printf("  frames   %lld physical pages hold the region in %s", st->frames,
+	       st->n > 1 ? "these processes" : "this process");
+	if (st->frames_before != NA)
+		printf(" (%+lld, %+lld KiB)", st->frames - st->frames_before,
+		       (st->frames - st->frames_before) * 4);
+	printf("\n");
+}
+
+#define WIDTH	76
+
+/* Each line of @text a paragraph, wrapped at WIDTH columns after "  " and @prefix. */
+static void print_lines(const char *text, const char *prefix)
+{
+	int plen = (int)strlen(prefix), room = WIDTH - 2 - plen;
+	const char *line, *nl, *p;
+
+	for (line = text; (nl = strchr(line, '\n')); line = nl + 1) {
+		for (p = line; p < nl;) {
+			int cut = (int)(nl - p);
+
+			if (cut > room) {
+				for (cut = room; cut > 0 && p[cut] != ' '; cut--)
+					;
+				if (!cut)
+					cut = room;
+			}
+			printf("  %-*s%.*s\n", plen, p == line ? prefix : "", cut, p);
+			for (p += cut; p < nl && *p == ' '; p++)
+				;
+		}
+	}
+}
+
+void render_text(struct probe *pr)
+{
+	const struct step *st = &pr->cur;
+	int k, i;
+
+	printf("step %d: %s\n  %-8s %7s %-7s", st->number, st->title, "", "pid", " area");
+	for (i = 0; i < NR_RCOLS; i++)
+		printf(" %*s", col_width(rcol[i]), rcol[i]);
+	for (i = 0; i < NR_ECOLS; i++)
+		printf(" %*s", col_width(ecol[i]), ecol[i]);
+	printf("\n");
+	for (k = 0; k < st->n; k++)
+		area_rows(pr, st->who[k]);
+	elsewhere_lines(pr);
+	frames_line(st);
+	for (k = 0; k < st->n && pr->show_map; k++) {
+		int who = st->who[k];
+		const struct view *s = &pr->view[who];
+
+		if (s->pages)
+			map_draw(pr, pr->role[who], s->pages,
+				 pr->have_prev[who] ? pr->prev[who].pages : NULL, pr->region_pages);
+		else if (pr->region_pages)
+			printf("  %-8s (the region is not mapped)\n", pr->role[who]);
+	}
+	print_lines(st->unexpected, "UNEXPECTED: ");
+	print_lines(st->notes, "");
+	printf("\n");
+}

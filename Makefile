@@ -54,7 +54,7 @@ endif
 	@echo "built module/cowstat.ko for Linux $$(tr '\0' '\n' <module/cowstat.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p')"
 module: module/cowstat.ko
 
-userprobe/cowprobe: $(PROBE_SRCS) $(wildcard userprobe/*.h)
+userprobe/cowprobe: $(PROBE_SRCS) $(wildcard userprobe/*.h) module/cowstat_uapi.h
 	$(CC) $(CFLAGS) -o $@ $(PROBE_SRCS) $(LDFLAGS)
 
 tests/cowstat_test: $(TEST_SRCS) $(wildcard tests/*.h userprobe/*.h)

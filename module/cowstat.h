@@ -70,7 +70,7 @@ int cowstat_walk_range(struct mm_struct *mm, unsigned long start, unsigned long 
 enum cowstat_page_kind {
 	COWSTAT_PAGE_NONE,	/* nothing mapped (no VMA, no entry, hugetlb, PFN maps) */
 	COWSTAT_PAGE_WRITABLE,	/* anonymous, mapped writable: the next write makes no fault */
-	COWSTAT_PAGE_REUSE,	/* anonymous, write-protected: the next write reuses it (reusable) */
+	COWSTAT_PAGE_REUSE,	/* anonymous, write-protected: the next write reuses it */
 	COWSTAT_PAGE_COPY,	/* anonymous, write-protected: the next write copies it (cow) */
 	COWSTAT_PAGE_ANON,	/* anonymous, a write is no COW fault: read-only, uffd-wp, NUMA */
 	COWSTAT_PAGE_ZERO,	/* the zero page (a write copies it in a writable private VMA) */

@@ -167,7 +167,8 @@ static void cowstat_vma_row_init(struct cowstat_vma_row *row, struct vm_area_str
 
 static void cowstat_maps_show_header(struct seq_file *m)
 {
-	seq_printf(m, "%7s %8s %8s %5s ", "pid", "start", "end", "perms");
+	/* User addresses have up to 12 hex digits on x86-64: the columns stay aligned. */
+	seq_printf(m, "%7s %12s %12s %5s ", "pid", "start", "end", "perms");
 	cowstat_show_page_header(m);
 	seq_puts(m, " name\n");
 }
@@ -195,7 +196,7 @@ static int cowstat_maps_show(struct seq_file *m, void *v)
 	if (!pid || err)
 		goto out;	/* reaped since cowstat_maps_seek(), or killed */
 
-	seq_printf(m, "%7d %08lx %08lx  %c%c%c%c ", pid, row.start, row.end,
+	seq_printf(m, "%7d %012lx %012lx  %c%c%c%c ", pid, row.start, row.end,
 		   row.flags & VM_READ ? 'r' : '-', row.flags & VM_WRITE ? 'w' : '-',
 		   row.flags & VM_EXEC ? 'x' : '-', row.flags & VM_MAYSHARE ? 's' : 'p');
 	cowstat_show_counts(m, &c);

@@ -12,14 +12,15 @@
  * reused or copied by its next write, anonymous without COW, zero page,
  * file, swapped), bit 3 a huge PMD mapping, bits 4-7 its map count.
  *
- * Writing "PID START END" (addresses in hex, as in /proc/PID/maps) picks
- * the process and also makes [START, END) its watched range: its copies
- * and reuses there get columns of their own in /proc/cowstat (rcopies,
- * rreuses), counted from zero now, and its children forked later watch
- * the same range (cowstat_events_watch()).
+ * A pick with a range (cowstat_uapi.h) also makes [start, end) the
+ * process's watched range: its copies and reuses there get columns of
+ * their own in /proc/cowstat (rcopies, rreuses), counted from zero now,
+ * and its children forked later watch the same range
+ * (cowstat_events_watch()).  An ioctl on a file opened for reading, as
+ * PAGEMAP_SCAN is on /proc/PID/pagemap: the file is read-only.
  *
  * Who may pick which process is the rule of the other files
- * (cowstat_access.c), decided at the write with the credentials of the
+ * (cowstat_access.c), decided at the pick with the credentials of the
  * file's opener; a process the reader may not see is ESRCH, as one that
  * does not exist.  As /proc/PID/pagemap, the file keeps the process's mm
  * (mmgrab()), not its memory: reads after the process exited are empty.
@@ -27,6 +28,7 @@
  * copies them out after letting it go.
  */
 
+#include <linux/compat.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/proc_fs.h>
@@ -36,10 +38,11 @@
 #include <linux/uaccess.h>
 
 #include "cowstat.h"
+#include "cowstat_uapi.h"
 
 struct cowstat_pagemap {
 	struct cowstat_reader reader;
-	struct mutex lock;		/* mm, against a write during a read */
+	struct mutex lock;		/* mm, against a pick during a read */
 	struct mm_struct *mm;		/* the picked process's (mmgrab()), or NULL */
 };
 
@@ -83,32 +86,28 @@ static struct mm_struct *cowstat_pagemap_find(struct cowstat_pagemap *pm, pid_t 
 	return mm ?: ERR_PTR(-ESRCH);
 }
 
-/* "PID" or "PID START END", in one write of up to 63 bytes. */
-static ssize_t cowstat_pagemap_write(struct file *file, const char __user *ubuf,
-				     size_t count, loff_t *ppos)
+/* COWSTAT_PICK: a process to read, and maybe a range to watch. */
+static long cowstat_pagemap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct cowstat_pagemap *pm = file->private_data;
-	unsigned long start = 0, end = 0;
+	struct cowstat_pick pick;
 	struct mm_struct *mm;
-	int n, err, len = 0;
-	char buf[64];
-	pid_t nr, tgid;
+	pid_t tgid;
+	int err;
 
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
+	if (cmd != COWSTAT_PICK)
+		return -ENOTTY;
+	if (copy_from_user(&pick, (void __user *)arg, sizeof(pick)))
 		return -EFAULT;
-	buf[count] = '\0';
-	n = sscanf(buf, "%d%n %lx %lx%n", &nr, &len, &start, &end, &len);
-	if ((n != 1 && n != 3) || nr <= 0 || (n == 3 && start >= end) ||
-	    strspn(buf + len, " \n") != strlen(buf + len))
+	if (pick.pid <= 0 || pick.reserved || pick.start > pick.end ||
+	    (pick.end && pick.start == pick.end))
 		return -EINVAL;
 
-	mm = cowstat_pagemap_find(pm, nr, &tgid);
+	mm = cowstat_pagemap_find(pm, pick.pid, &tgid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	if (n == 3) {
-		err = cowstat_events_watch(tgid, start & PAGE_MASK, PAGE_ALIGN(end));
+	if (pick.end) {
+		err = cowstat_events_watch(tgid, pick.start & PAGE_MASK, PAGE_ALIGN(pick.end));
 		if (err && cowstat_events_on()) {
 			mmput(mm);
 			return err;
@@ -121,7 +120,7 @@ static ssize_t cowstat_pagemap_write(struct file *file, const char __user *ubuf,
 	mutex_unlock(&pm->lock);
 	if (mm)
 		mmdrop(mm);
-	return count;
+	return 0;
 }
 
 /* @count bytes from page number *@ppos: one walk of at most a page of them. */
@@ -166,7 +165,10 @@ out:
 static const struct proc_ops cowstat_pagemap_proc_ops = {
 	.proc_open	= cowstat_pagemap_open,
 	.proc_read	= cowstat_pagemap_read,
-	.proc_write	= cowstat_pagemap_write,
+	.proc_ioctl	= cowstat_pagemap_ioctl,
+#ifdef CONFIG_COMPAT
+	.proc_compat_ioctl = compat_ptr_ioctl,
+#endif
 	.proc_lseek	= default_llseek,
 	.proc_release	= cowstat_pagemap_release,
 };
@@ -175,8 +177,8 @@ static struct proc_dir_entry *cowstat_pagemap_pde;
 
 int cowstat_pagemap_init(void)
 {
-	/* Anyone may open it: what each reader sees is decided at the write. */
-	cowstat_pagemap_pde = proc_create("cowstat_pagemap", 0666, NULL,
+	/* What each reader sees is decided at the pick. */
+	cowstat_pagemap_pde = proc_create("cowstat_pagemap", 0444, NULL,
 					  &cowstat_pagemap_proc_ops);
 	return cowstat_pagemap_pde ? 0 : -ENOMEM;
 }

@@ -330,7 +330,7 @@ static bool cowstat_pte_table_bytes(struct cowstat_walk *w, pmd_t *pmd,
 				    unsigned long addr, unsigned long end)
 {
 	u8 *out = cowstat_page_slot(w, addr);
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the PTE table's lock */
 	pte_t *pte, *start;
 
 	start = cowstat_pte_map_lock(w->vma->vm_mm, pmd, addr, &ptl);

@@ -179,7 +179,54 @@ static enum ktap_result maps_visibility(const char **skip)
 	return KTAP_PASS;
 }
 
+/* Where the @n-th space-separated word of @line ends (its offset), or -1. */
+static int word_end(const char *line, int n)
+{
+	const char *p = line;
+
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (!*p || *p == '\n')
+			return -1;
+		while (*p && *p != ' ' && *p != '\n')
+			p++;
+		if (!n--)
+			return (int)(p - line);
+	}
+}
+
+/*
+ * Every row's pid, start, end and perms end where the header's names of
+ * them end, the stack's 12-digit addresses too: a table a reader can
+ * scan by eye.
+ */
+static enum ktap_result maps_columns_aligned(const char **skip)
+{
+	char header[512], line[512];
+	int ends[4], i, rows = 0, bad = 0;
+	FILE *f;
+
+	(void)skip;
+	f = fopen(MAPS_PATH, "re");
+	if (!check(f && fgets(header, sizeof(header), f), "cannot read %s", MAPS_PATH))
+		return KTAP_FAIL;
+	for (i = 0; i < 4; i++)
+		ends[i] = word_end(header, i);
+	while (fgets(line, sizeof(line), f)) {
+		rows++;
+		for (i = 0; i < 4; i++)
+			if (word_end(line, i) != ends[i] && !bad++)
+				check(false, "column %d ends at %d, its name at %d: %s", i, word_end(line, i),
+				      ends[i], line);
+	}
+	fclose(f);
+	check(rows > 10, "only %d rows", rows);
+	return KTAP_PASS;
+}
+
 const struct test_case maps_cases[] = {
+	{ "maps_columns_aligned", maps_columns_aligned },
 	{ "maps_rows_add_up", maps_rows_add_up },
 	{ "maps_finds_segments", maps_finds_segments },
 	{ "maps_visibility", maps_visibility },

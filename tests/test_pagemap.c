@@ -2,8 +2,8 @@
 /*
  * /proc/cowstat_pagemap: one byte a page (what the next write does, a
  * huge PMD, the map count), its visibility rule and its input checks; and
- * the watched range it sets, whose copies and reuses /proc/cowstat counts
- * apart (rcopies, rreuses), inherited at fork, dropped at exec.
+ * the watched range a pick sets, whose copies and reuses /proc/cowstat
+ * counts apart (rcopies, rreuses), inherited at fork, dropped at exec.
  */
 
 #define _GNU_SOURCE
@@ -12,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../module/cowstat_uapi.h"
 #include "cowtest.h"
 
 #define PAGEMAP		"/proc/cowstat_pagemap"
@@ -29,24 +32,24 @@ enum { NONE, WRITABLE, REUSE, COPY, ANON, ZERO, FILE_PAGE, SWAP };
 
 enum { PARENT, CHILD };
 
-/* Pick @pid (and maybe a range) on @fd: 0 or -errno. */
-static int pick(int fd, const char *text)
+/* Pick @pid (and watch [@start, @end) unless empty) on @fd: 0 or -errno. */
+static int pick(int fd, int pid, unsigned long start, unsigned long end)
 {
-	return write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -errno;
+	struct cowstat_pick p = { .pid = pid, .start = start, .end = end };
+
+	return ioctl(fd, COWSTAT_PICK, &p) ? -errno : 0;
 }
 
 /* The bytes of @n pages from @addr of process @pid; false with a diagnostic. */
 static bool page_bytes(pid_t pid, long addr, unsigned char *b, int n)
 {
-	char text[32];
 	bool ok;
 	int fd;
 
-	fd = open(PAGEMAP, O_RDWR | O_CLOEXEC);
+	fd = open(PAGEMAP, O_RDONLY | O_CLOEXEC);
 	if (!check(fd >= 0, "open %s: %s", PAGEMAP, strerror(errno)))
 		return false;
-	snprintf(text, sizeof(text), "%d", (int)pid);
-	ok = check(pick(fd, text) == 0, "pick %d: %s", (int)pid, strerror(errno)) &&
+	ok = check(pick(fd, pid, 0, 0) == 0, "pick %d: %s", (int)pid, strerror(errno)) &&
 	     check(pread(fd, b, n, addr / 4096) == n, "pread %d bytes: %s", n, strerror(errno));
 	close(fd);
 	return ok;
@@ -158,27 +161,43 @@ out:
 	return KTAP_PASS;
 }
 
-/* Bad input is EINVAL; a pid nobody has, or a thread's, ESRCH. */
+/* Bad input is EINVAL, another ioctl ENOTTY, a pid nobody has ESRCH; the file is read-only. */
 static enum ktap_result pick_rules(const char **skip)
 {
-	static const char *const bad[] = {
-		"abc", "0", "-1", "12 zz", "1 2", "1 2000 1000", "1 0x1000 0x2000 7",
-		"1                                                                    ",
+	static const struct cowstat_pick bad[] = {
+		{ .pid = 0 }, { .pid = -1 }, { .pid = 1, .reserved = 1 },
+		{ .pid = 1, .start = 0x2000, .end = 0x1000 },
+		{ .pid = 1, .start = 0x1000, .end = 0x1000 },
 	};
+	struct cowstat_pick p = { .pid = 4000000 };
 	unsigned char byte;
+	struct stat st;
 	unsigned int i;
 	int fd;
 
 	(void)skip;
-	fd = open(PAGEMAP, O_RDWR | O_CLOEXEC);
+	check(stat(PAGEMAP, &st) == 0 && (st.st_mode & 0777) == 0444, "%s is not mode 0444",
+	      PAGEMAP);
+	/* Root may open it for writing (CAP_DAC_OVERRIDE), but nothing is written. */
+	fd = open(PAGEMAP, O_WRONLY | O_CLOEXEC);
+	check(fd < 0 || write(fd, "1", 1) < 0, "%s took a write", PAGEMAP);
+	if (fd >= 0)
+		close(fd);
+	fd = open(PAGEMAP, O_RDONLY | O_CLOEXEC);
 	if (!check(fd >= 0, "open: %s", strerror(errno)))
 		return KTAP_FAIL;
 	check(pread(fd, &byte, 1, 0) == -1 && errno == EINVAL,
 	      "a read before any pick: %s", strerror(errno));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		check(pick(fd, bad[i]) == -EINVAL, "'%s' was not refused with EINVAL", bad[i]);
-	check(pick(fd, "4000000") == -ESRCH, "a pid nobody has was not ESRCH");
-	check(pick(fd, "1\n") == 0, "'1\\n' was refused");
+		check(ioctl(fd, COWSTAT_PICK, &bad[i]) == -1 && errno == EINVAL,
+		      "pick %u was not refused with EINVAL: %s", i, strerror(errno));
+	check(ioctl(fd, _IOW('c', 2, struct cowstat_pick), &p) == -1 && errno == ENOTTY,
+	      "an unknown ioctl: %s", strerror(errno));
+	check(ioctl(fd, COWSTAT_PICK, NULL) == -1 && errno == EFAULT, "a NULL pick: %s",
+	      strerror(errno));
+	check(ioctl(fd, COWSTAT_PICK, &p) == -1 && errno == ESRCH, "a pid nobody has: %s",
+	      strerror(errno));
+	check(pick(fd, 1, 0, 0) == 0, "init could not be picked");
 	check(pread(fd, &byte, 1, 0) == 1 && byte == 0, "init's page 0 is not 'not present'");
 	check(pread(fd, &byte, 1, (1ULL << 47) / 4096) == 0, "a read past the user address space");
 	close(fd);
@@ -188,18 +207,17 @@ static enum ktap_result pick_rules(const char **skip)
 /* As uid 1000: init cannot be picked (ESRCH, as if absent), its own self can. */
 static int student_picks(void *unused)
 {
-	char self[16];
 	int fd, bad = 0;
 
 	(void)unused;
 	if (!become_student())
 		return 100;
-	fd = open(PAGEMAP, O_RDWR | O_CLOEXEC);
+	fd = open(PAGEMAP, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 101;
-	snprintf(self, sizeof(self), "%d", (int)getpid());
-	bad |= !check(pick(fd, "1") == -ESRCH, "uid 1000 picked init");
-	bad |= !check(pick(fd, self) == 0, "uid 1000 cannot pick itself");
+	bad |= !check(pick(fd, 1, 0, 0) == -ESRCH, "uid 1000 picked init");
+	bad |= !check(pick(fd, 1, 0x1000, 0x2000) == -ESRCH, "uid 1000 watched init");
+	bad |= !check(pick(fd, getpid(), 0, 0) == 0, "uid 1000 cannot pick itself");
 	close(fd);
 	return bad;
 }
@@ -229,7 +247,6 @@ static enum ktap_result student_sees_its_own(const char **skip)
 static enum ktap_result watched_range_counts_apart(const char **skip)
 {
 	struct cowstat_row r0[2], r1[2], r2[2], r3[2];
-	char range[64];
 	struct puppet p[2];
 	long addr;
 	int fd;
@@ -240,9 +257,9 @@ static enum ktap_result watched_range_counts_apart(const char **skip)
 	if (!pcmd(&p[PARENT], "map anon %d", N) || !pcmd(&p[PARENT], "write 0 %d", N))
 		goto out;
 	addr = region_addr(&p[PARENT]);
-	fd = open(PAGEMAP, O_RDWR | O_CLOEXEC);
-	snprintf(range, sizeof(range), "%d %lx %lx", (int)p[PARENT].pid, addr, addr + N * 4096L);
-	check(fd >= 0 && pick(fd, range) == 0, "watch: %s", strerror(errno));
+	fd = open(PAGEMAP, O_RDONLY | O_CLOEXEC);
+	check(fd >= 0 && pick(fd, p[PARENT].pid, addr, addr + N * 4096L) == 0, "watch: %s",
+	      strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (!snapshot(p, 1, r0))

@@ -180,8 +180,9 @@ static void check_notes(const char *what, int step, const struct step_nums *st,
 	char key[32];
 
 	for (i = 0; i < 4; i++)
-		check(!strstr(st->notes, plural[i]), "%s step %d: '%s' in its notes", what, step,
-		      plural[i]);
+		for (p = st->notes; (p = strstr(p, plural[i])); p++)
+			check(p > st->notes && isdigit((unsigned char)p[-1]),
+			      "%s step %d: '%s' in its notes", what, step, plural[i]);
 	for (c = 0; c < COLS; c++) {
 		snprintf(key, sizeof(key), "'%s' ", cols[c]);
 		for (p = st->notes; (p = strstr(p, key)); p++)

@@ -5,9 +5,9 @@
  * a COW copy (in a child after fork), a reuse (the parent after the child
  * is gone), a write to a page already private and writable (no fault),
  * and a plain 4 KiB memcpy as the reference; with the minor faults
- * getrusage() counted for each.  Times are CLOCK_MONOTONIC: in the
- * benchmark VM, guest instructions.  Run in cowprobe itself: only times
- * matter here, not counts.
+ * getrusage() counted for each.  Five runs, each on a fresh region: the
+ * median, the fastest and the slowest (timing.c says of which clock).
+ * Run in cowprobe itself: only times matter here, not counts.
  */
 
 #define _GNU_SOURCE
@@ -100,48 +100,110 @@ static int cow_in_child(char *p, long pages, long page, struct cost *c)
 	return 0;
 }
 
-int lesson_faults(struct probe *pr)
-{
-	static const char *const keys[] = { "ns_per_page", "vs_memcpy", "minflt_per_page" };
-	long page = sysconf(_SC_PAGESIZE), pages = pr->pages;
-	struct cost cost[5];
-	static const char *const kind[5] = {
-		"memcpy 4KiB", "first touch", "COW copy", "reuse", "private write",
-	};
-	char *p;
-	int i;
+#define RUNS	5
+enum { MEMCPY, FIRST_TOUCH, COW_COPY, REUSE, PRIVATE, NR_KINDS };
 
-	p = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+static const char *const kind[NR_KINDS] = {
+	"memcpy 4KiB", "first touch", "COW copy", "reuse", "private write",
+};
+
+/* One run of every kind, on a fresh region of @pages pages. */
+static int one_run(struct probe *pr, long pages, long page, struct cost *cost)
+{
+	char *p = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
 	if (p == MAP_FAILED) {
 		snprintf(pr->err, sizeof(pr->err), "mmap of %ld pages: %m", pages);
 		return -1;
 	}
 	madvise(p, pages * page, MADV_NOHUGEPAGE);	/* 4 KiB faults only */
-	cost[0] = memcpy_pages(pages, page);
-	if (cost[0].ns <= 0)
-		cost[0].ns = 1;	/* a clock too coarse: keep the ratios finite */
-	cost[1] = write_pages(p, pages, page);
-	if (cow_in_child(p, pages, page, &cost[2])) {
+	cost[MEMCPY] = memcpy_pages(pages, page);
+	cost[FIRST_TOUCH] = write_pages(p, pages, page);
+	if (cow_in_child(p, pages, page, &cost[COW_COPY])) {
 		snprintf(pr->err, sizeof(pr->err), "the COW child failed");
 		munmap(p, pages * page);
 		return -1;
 	}
-	cost[3] = write_pages(p, pages, page);	/* the child is gone: reuse */
-	cost[4] = write_pages(p, pages, page);	/* writable already: no fault */
+	cost[REUSE] = write_pages(p, pages, page);	/* the child is gone: reuse */
+	cost[PRIVATE] = write_pages(p, pages, page);	/* writable already: no fault */
 	munmap(p, pages * page);
+	return 0;
+}
 
-	report_text(pr, "  %ld pages each; ns is the guest clock (guest instructions in the\n"
-		    "  benchmark VM)\n  %-14s %12s %12s %12s\n", pages, "write", keys[0], keys[1],
-		    keys[2]);
-	for (i = 0; i < 5; i++) {
-		double vals[3] = { cost[i].ns, cost[i].ns / cost[0].ns, cost[i].minflt };
+/* Is the order the lesson explains the order measured?  Say so either way. */
+static void check_order(struct probe *pr, const struct spread *s)
+{
+	static const int cheaper[][2] = {
+		{ PRIVATE, REUSE }, { REUSE, COW_COPY }, { REUSE, FIRST_TOUCH },
+	};
+	char what[256] = "";
+	size_t i, len = 0;
 
-		report_record(pr, kind[i], 3, keys, vals);
+	for (i = 0; i < sizeof(cheaper) / sizeof(cheaper[0]); i++) {
+		const int a = cheaper[i][0], b = cheaper[i][1];
+
+		if (s[a].median < s[b].median)
+			continue;
+		len += snprintf(what + len, sizeof(what) - len, "%s%s cost no less than %s",
+				len ? "; " : "", kind[a], kind[b]);
 	}
-	report_text(pr, "\n  A COW copy is a fault plus a 4 KiB copy; a first touch a fault plus\n"
-		    "  zeroing a page; a reuse only the fault; a private write no fault at\n"
-		    "  all.  One minor fault per page for each faulting kind.\n");
-	if (cost[2].minflt < 1 || cost[1].minflt < 1 || cost[3].minflt < 1 || cost[4].minflt > 0)
-		report_unexpected(pr, "not one minor fault per page where one is due");
+	if (!len)
+		report_note(pr, "Order as explained: a private write costs less than a reuse, and a "
+			    "reuse less than a COW copy or a first touch.");
+	else
+		report_note(pr, "On this run the order came out otherwise: %s.%s", what,
+			    timing_clock() == CLOCK_TCG ? "  TCG timings vary: run `make plots`." : "");
+}
+
+int lesson_faults(struct probe *pr)
+{
+	static const char *const keys[] = { "median", "min", "max", "vs_memcpy", "minflt_per_page" };
+	long page = sysconf(_SC_PAGESIZE), pages = pr->pages;
+	double t[NR_KINDS][RUNS], flt[NR_KINDS][RUNS];
+	struct spread s[NR_KINDS], f;
+	struct cost cost[NR_KINDS];
+	const char *unit = timing_unit();
+	char a[48], b[48], c[48], d[48];
+	int i, r;
+
+	for (r = 0; r < RUNS; r++) {
+		if (one_run(pr, pages, page, cost))
+			return -1;
+		for (i = 0; i < NR_KINDS; i++) {
+			t[i][r] = cost[i].ns;
+			flt[i][r] = cost[i].minflt;
+		}
+	}
+	report_note(pr, "%ld page%s a run, a write of one byte to each; %s per page.", pages,
+		    pages == 1 ? "" : "s", unit);
+	timing_caption(pr, RUNS);
+	report_summary(pr);
+	report_header(pr, "write", 5, keys);
+	for (i = 0; i < NR_KINDS; i++) {
+		double vals[5];
+
+		s[i] = timing_spread(t[i], RUNS);
+		f = timing_spread(flt[i], RUNS);
+		vals[0] = s[i].median;
+		vals[1] = s[i].min;
+		vals[2] = s[i].max;
+		vals[3] = s[MEMCPY].median > 0 ? s[i].median / s[MEMCPY].median : 0;
+		vals[4] = f.median;
+		report_record(pr, kind[i], 5, keys, vals);
+		if (i && (i == PRIVATE ? f.median > 0 : f.median < 1))
+			report_unexpected(pr, "not one minor fault per page where one is due");
+	}
+	report_text(pr, "\n");
+	report_note(pr, "A COW copy cost %s a page, %.1f times a 4 KiB memcpy: a fault plus "
+		    "the copy.  A first touch cost %s: a fault plus zeroing a fresh page.  A reuse "
+		    "cost %s: the fault alone.  A write to a page already private and writable "
+		    "cost %s: no fault at all.", timing_time(s[COW_COPY].median, a, sizeof(a)),
+		    s[MEMCPY].median > 0 ? s[COW_COPY].median / s[MEMCPY].median : 0,
+		    timing_time(s[FIRST_TOUCH].median, b, sizeof(b)),
+		    timing_time(s[REUSE].median, c, sizeof(c)),
+		    timing_time(s[PRIVATE].median, d, sizeof(d)));
+	check_order(pr, s);
+	report_summary(pr);
 	return 0;
 }

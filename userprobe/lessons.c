@@ -34,7 +34,7 @@ long cmd(struct probe *pr, int who, const char *fmt, ...)
 #define TRY(x)	do { if ((x) < 0) return -1; } while (0)
 
 /* Start the parent puppet (with channels for @n - 1 children). */
-static int start(struct probe *pr, int n, const char *const *roles)
+int lesson_start(struct probe *pr, int n, const char *const *roles)
 {
 	int i;
 
@@ -70,13 +70,13 @@ static int map_region(struct probe *pr, const char *kind, long pages)
 }
 
 /* Map the region and write every page: the parent's own memory, all private. */
-static int written_region(struct probe *pr, const char *kind, long pages)
+int lesson_written_region(struct probe *pr, const char *kind, long pages)
 {
 	TRY(map_region(pr, kind, pages));
 	return cmd(pr, PARENT, "write 0 %ld", pages) < 0 ? -1 : 0;
 }
 
-static int fork_child(struct probe *pr, int parent, int child, const char *name)
+int lesson_fork_child(struct probe *pr, int parent, int child, const char *name)
 {
 	pr->forked[parent] = pr->forked[child] = true;
 	return puppet_fork(pr->pup, parent, child, name, pr->err, sizeof(pr->err));
@@ -263,8 +263,8 @@ static int lesson_split(struct probe *pr)
 	long n = pr->pages, k = pr->writes;
 	char title[128];
 
-	TRY(start(pr, 2, two));
-	TRY(written_region(pr, "anon", n));
+	TRY(lesson_start(pr, 2, two));
+	TRY(lesson_written_region(pr, "anon", n));
 	snprintf(title, sizeof(title), "the parent maps %s and writes each one", pages_of(n));
 	TRY(report_take(pr, title, P, 1));
 	expect(pr, eq(area(pr, PARENT, R_PRIVATE), n), "the parent's pages are not all private");
@@ -273,7 +273,7 @@ static int lesson_split(struct probe *pr)
 		    area(pr, PARENT, R_PRIVATE));
 	report_show(pr);
 
-	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
+	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_take(pr, "fork()", PC, 2));
 	expect(pr, eq(area(pr, PARENT, R_SHARED), n) && eq(area(pr, CHILD, R_SHARED), n),
 	       "the region is not shared whole after fork");
@@ -328,7 +328,7 @@ static int lesson_segments(struct probe *pr)
 	char text[128];
 	int i;
 
-	TRY(start(pr, 2, two));
+	TRY(lesson_start(pr, 2, two));
 	TRY(puppet_query(&pr->pup[PARENT], text, sizeof(text), pr->err, sizeof(pr->err),
 			 "seg addr"));
 	if (sscanf(text, "%lx %lx %lx %lx", &addr[0], &addr[1], &addr[2], &addr[3]) != 4) {
@@ -342,7 +342,7 @@ static int lesson_segments(struct probe *pr)
 	}
 	pr->region_pages = 0;	/* no page map: the areas are the program's own */
 
-	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
+	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_take(pr, "fork(): parent and child share every segment", PC, 2));
 	for (i = 0; i < 4; i++)
 		shared[i] = pr->view[CHILD].area[i][R_SHARED];
@@ -397,7 +397,7 @@ static int lesson_zero(struct probe *pr)
 	long n = pr->pages, k = pr->writes;
 	char title[128];
 
-	TRY(start(pr, 2, two));
+	TRY(lesson_start(pr, 2, two));
 	TRY(map_region(pr, "anon", n));
 	TRY(cmd(pr, PARENT, "read 0 %ld", n));
 	snprintf(title, sizeof(title), "the parent maps %s and only reads them", pages_of(n));
@@ -415,7 +415,7 @@ static int lesson_zero(struct probe *pr)
 			    "looks shared without root's frame numbers): no memory of its own.");
 	report_show(pr);
 
-	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
+	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_take(pr, "fork()", PC, 2));
 	expect(pr, eq(area(pr, CHILD, R_RSS), 0) && eq(area(pr, CHILD, R_ZERO), 0),
 	       "the child got the parent's zero-page mappings");
@@ -468,8 +468,8 @@ static int lesson_shared(struct probe *pr)
 	long n = pr->pages, k = pr->writes, v;
 	char title[128];
 
-	TRY(start(pr, 2, two));
-	TRY(written_region(pr, "shared", n));
+	TRY(lesson_start(pr, 2, two));
+	TRY(lesson_written_region(pr, "shared", n));
 	snprintf(title, sizeof(title), "the parent maps %s MAP_SHARED and writes them",
 		 pages_of(n));
 	TRY(report_take(pr, title, P, 1));
@@ -481,7 +481,7 @@ static int lesson_shared(struct probe *pr)
 		    area(pr, PARENT, R_FILE));
 	report_show(pr);
 
-	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
+	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_take(pr, "fork()", PC, 2));
 	expect(pr, eq(area(pr, CHILD, R_RSS), 0), "fork copied the page tables of shared memory");
 	expect(pr, eq(pr->cur.frames, n), "fork changed the frames of a shared mapping");
@@ -517,14 +517,14 @@ static int lesson_madvise(struct probe *pr, const char *advice)
 	long n = pr->pages, v;
 	char text[128];
 
-	TRY(start(pr, 2, two));
-	TRY(written_region(pr, "anon", n));
+	TRY(lesson_start(pr, 2, two));
+	TRY(lesson_written_region(pr, "anon", n));
 	TRY(cmd(pr, PARENT, "madvise %s", advice));
 	snprintf(text, sizeof(text), "the parent writes %s, then madvise(MADV_%s)", pages_of(n),
 		 !strcmp(advice, "dontfork") ? "DONTFORK" : "WIPEONFORK");
 	TRY(report_step(pr, text, P, 1));
 
-	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
+	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	v = puppet_cmd(&pr->pup[CHILD], pr->err, sizeof(pr->err), "peek 0");
 	if (v < 0 && !strstr(pr->err, "SIGSEGV"))
 		return -1;	/* the child did not answer at all */
@@ -585,10 +585,10 @@ static int lesson_mlock(struct probe *pr)
 	long n = pr->pages, k = pr->writes, plck, clck;
 	char title[128];
 
-	TRY(start(pr, 2, two));
-	TRY(written_region(pr, "anon", n));
+	TRY(lesson_start(pr, 2, two));
+	TRY(lesson_written_region(pr, "anon", n));
 	TRY(cmd(pr, PARENT, "mlock"));
-	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
+	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	plck = vmlck_kb(pr->pup[PARENT].pid);
 	clck = vmlck_kb(pr->pup[CHILD].pid);
 	TRY(report_take(pr, "the parent mlock()s the region, then fork()", PC, 2));
@@ -624,9 +624,9 @@ static int lesson_exec(struct probe *pr)
 {
 	long n = pr->pages;
 
-	TRY(start(pr, 2, two));
-	TRY(written_region(pr, "anon", n));
-	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
+	TRY(lesson_start(pr, 2, two));
+	TRY(lesson_written_region(pr, "anon", n));
+	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_take(pr, "fork()", PC, 2));
 	if (known(area(pr, CHILD, R_SHARED)))
 		report_note(pr, "Parent and child share the region's %s ('shared' %lld), one "
@@ -656,8 +656,8 @@ static int lesson_vfork(struct probe *pr)
 {
 	long n = pr->pages;
 
-	TRY(start(pr, 2, two));
-	TRY(written_region(pr, "anon", n));
+	TRY(lesson_start(pr, 2, two));
+	TRY(lesson_written_region(pr, "anon", n));
 	TRY(report_step(pr, "the parent maps and writes the region", P, 1));
 	pr->forked[PARENT] = pr->forked[CHILD] = true;
 	TRY(puppet_vfork_start(pr->pup, PARENT, CHILD, pr->err, sizeof(pr->err)));
@@ -688,8 +688,8 @@ static int lesson_thp(struct probe *pr)
 	long n = 2 * THP_PAGES;
 	long long reusable, copies, reuses;
 
-	TRY(start(pr, 2, two));
-	TRY(written_region(pr, "thp", n));
+	TRY(lesson_start(pr, 2, two));
+	TRY(lesson_written_region(pr, "thp", n));
 	TRY(report_take(pr, "the parent maps 4 MiB with MADV_HUGEPAGE and writes it", P, 1));
 	if (!known(area(pr, PARENT, R_THP))) {
 		report_note(pr, "Which pages are huge needs the module's 'thp' column.");
@@ -711,7 +711,7 @@ static int lesson_thp(struct probe *pr)
 	 * change the counts between two steps), now leaves the region alone.
 	 */
 	TRY(cmd(pr, PARENT, "madvise nohugepage"));
-	TRY(fork_child(pr, PARENT, CHILD, "cow-child"));
+	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_take(pr, "fork(): both map the two huge pages", PC, 2));
 	report_note(pr, "fork() copied the two PMD entries: both processes map both huge pages "
 		    "whole, shared (2 in the map, rows marked huge).");
@@ -791,11 +791,11 @@ static int lesson_many(struct probe *pr)
 	long n = pr->pages, k = pr->writes;
 	char title[128];
 
-	TRY(start(pr, 4, roles));
-	TRY(written_region(pr, "anon", n));
-	TRY(fork_child(pr, PARENT, CHILD, "child1"));
-	TRY(fork_child(pr, PARENT, CHILD2, "child2"));
-	TRY(fork_child(pr, PARENT, CHILD3, "child3"));
+	TRY(lesson_start(pr, 4, roles));
+	TRY(lesson_written_region(pr, "anon", n));
+	TRY(lesson_fork_child(pr, PARENT, CHILD, "child1"));
+	TRY(lesson_fork_child(pr, PARENT, CHILD2, "child2"));
+	TRY(lesson_fork_child(pr, PARENT, CHILD3, "child3"));
 	TRY(report_take(pr, "three fork()s: four processes map each page", all, 4));
 	expect(pr, eq(pr->cur.frames, n), "forks changed the frames");
 	report_note(pr, "Each page is mapped four times now (4 in the map), and the %s are "
@@ -831,43 +831,6 @@ static int lesson_many(struct probe *pr)
 		report_note(pr, "child2 and child3 wrote nothing (-k 0): no page changed.");
 	frames_note(pr);
 	report_show(pr);
-	return 0;
-}
-
-/* ---- forkcost ---- */
-
-static int lesson_forkcost(struct probe *pr)
-{
-	static const char *const keys[] = { "mib", "thp", "fork_ns", "ns_per_page" };
-	long max_mib = pr->pages / 256, mib;
-	int thp;
-
-	report_text(pr, "  fork() time as the parent's memory grows (best of 5 forks each);\n"
-		    "  ns is the guest clock (guest instructions in the benchmark VM)\n"
-		    "  %-14s %12s %12s %12s %12s\n", "", "MiB", "thp", "fork_ns", "ns_per_page");
-	for (thp = 0; thp < 2; thp++) {
-		for (mib = 1; mib <= max_mib; mib *= 4) {
-			double vals[4];
-			long ns;
-
-			TRY(start(pr, 1, two));
-			TRY(written_region(pr, thp ? "thp" : "anon", mib * 256));
-			ns = cmd(pr, PARENT, "forktime 5");
-			TRY(ns);
-			puppet_cmd(&pr->pup[PARENT], pr->err, sizeof(pr->err), "exit 0");
-			puppet_release(pr->pup, 1);
-			waitpid(pr->pup[PARENT].pid, NULL, 0);
-			vals[0] = mib;
-			vals[1] = thp;
-			vals[2] = ns;
-			vals[3] = (double)ns / (mib * 256);
-			report_record(pr, thp ? "fork-thp" : "fork", 4, keys, vals);
-		}
-	}
-	pr->npup = 0;
-	report_text(pr, "\n  fork() copies page tables, not pages: its cost grows with the memory\n"
-		    "  mapped, a few ns a page, and far less with huge pages (one entry per\n"
-		    "  2 MiB), while every page stays shared.  fork(2), NOTES.\n");
 	return 0;
 }
 

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../module/cowstat_uapi.h"
 #include "probe.h"
 
 #define PM_PRESENT	(1ULL << 63)
@@ -63,13 +65,12 @@ unsigned long find_zero_pfn(void)
 	return pfn;
 }
 
-/* Pick process @pid in /proc/cowstat_pagemap, with "START END" in @range, or "". */
-static int pick(struct probe *pr, int pid, const char *range)
+/* Pick process @pid in /proc/cowstat_pagemap, and watch [@start, @end) unless empty. */
+static int pick(struct probe *pr, int pid, unsigned long start, unsigned long end)
 {
-	char cmd[64];
-	int len = snprintf(cmd, sizeof(cmd), "%d%s", pid, range);
+	struct cowstat_pick p = { .pid = pid, .start = start, .end = end };
 
-	return write(pr->pagemap_fd, cmd, len) == len ? 0 : -1;
+	return ioctl(pr->pagemap_fd, COWSTAT_PICK, &p);
 }
 
 /*
@@ -79,12 +80,9 @@ static int pick(struct probe *pr, int pid, const char *range)
  */
 int page_watch(struct probe *pr, int pid, unsigned long addr, unsigned long pages)
 {
-	char range[48];
-
 	if (pr->pagemap_fd < 0)
 		return -1;
-	snprintf(range, sizeof(range), " %lx %lx", addr, addr + pages * sysconf(_SC_PAGESIZE));
-	return pick(pr, pid, range);
+	return pick(pr, pid, addr, addr + pages * sysconf(_SC_PAGESIZE));
 }
 
 static void from_module_byte(struct page_info *p, unsigned char b)
@@ -109,7 +107,7 @@ static int module_pages(struct probe *pr, int pid, unsigned long addr, unsigned 
 	unsigned char buf[4096];
 	unsigned long done = 0, i;
 
-	if (pick(pr, pid, ""))
+	if (pick(pr, pid, 0, 0))
 		return -1;
 	while (done < pages) {
 		size_t want = pages - done < sizeof(buf) ? pages - done : sizeof(buf);

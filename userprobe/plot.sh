@@ -15,50 +15,74 @@ if ! command -v gnuplot >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
 fi
 
-# forkcost.csv: lesson,table,mib,thp,fork_ns,ns_per_page (table: fork or fork-thp)
+# make plots runs the lessons under QEMU's -icount: the clock counts guest
+# instructions, and that is the unit of every time axis here.
+
+# forkcost.csv: lesson,table,mib,huge_kib,vmpte_kib,child_pte_kib,fork,fastest,slowest,per_page
 gnuplot <<GP
-set terminal pngcairo size 720,420 font ",10"
+set terminal pngcairo size 960,420 font ",10"
 set output "$dir/forkcost.png"
 set datafile separator ","
-set title "fork() time as the parent's memory grows (guest clock)"
-set xlabel "memory mapped and written (MiB)"
-set ylabel "fork() time (microseconds)"
+set multiplot layout 1,2 title "fork() as the parent's memory grows"
 set logscale xy
 set key top left
 set grid
-plot "< grep ',fork,' $dir/forkcost.csv" using 3:(\$5/1000) with linespoints title "4 KiB pages", \
-     "< grep ',fork-thp,' $dir/forkcost.csv" using 3:(\$5/1000) with linespoints title "transparent huge pages"
+set xlabel "memory mapped and written (MiB)"
+set ylabel "fork() time (guest instructions; bars: fastest to slowest of 5)"
+plot "< grep ',fork,' $dir/forkcost.csv" using 3:7:8:9 with yerrorlines pt 7 ps 0.8 lw 2 \
+	title "4 KiB pages", \
+     "< grep ',fork-thp,' $dir/forkcost.csv" using 3:7:8:9 with yerrorlines pt 5 ps 0.8 lw 2 dt 2 \
+	title "transparent huge pages"
+set ylabel "page tables fork copies (VmPTE, KiB)"
+plot "< grep ',fork,' $dir/forkcost.csv" using 3:5 with linespoints pt 7 ps 0.8 lw 2 \
+	title "4 KiB pages", \
+     "< grep ',fork-thp,' $dir/forkcost.csv" using 3:5 with linespoints pt 5 ps 0.8 lw 2 dt 2 \
+	title "transparent huge pages"
+unset multiplot
 GP
 
-# faults.csv: lesson,table,ns_per_page,vs_memcpy,minflt_per_page (table: the kind)
+# faults.csv: lesson,table,median,min,max,vs_memcpy,minflt_per_page (table: the kind)
 gnuplot <<GP
 set terminal pngcairo size 720,420 font ",10"
 set output "$dir/faults.png"
 set datafile separator ","
-set title "What a write to a 4 KiB page costs (guest clock, ns per page)"
-set style data histograms
+set title "What a write to a 4 KiB page costs (median of 5 runs)"
 set style fill solid 0.6
-set boxwidth 0.7
-set ylabel "ns per page"
+set boxwidth 0.6
+set ylabel "guest instructions per page"
+set yrange [0:*]
+set offsets 0, 0, graph 0.12, 0
 set grid ytics
 unset key
-plot "< tail -n +2 $dir/faults.csv" using 3:xtic(2)
+# Every bar carries its value: the cheapest are too small to read otherwise.
+plot "< tail -n +2 $dir/faults.csv" using 0:3:xtic(2) with boxes, \
+     "" using 0:3:(sprintf("%.0f", \$3)) with labels offset 0,0.8
 GP
 
-# split.csv: lesson,step,role,pid,area,rss,anon,shared,private,cow,reusable,zero,file,thp,copies,...
+# split.csv: lesson,step,role,pid,area,rss,anon,shared,private,cow,reusable,zero,file,thp,
+#            copies,reuses,forks,region_copies,region_reuses,frames
 gnuplot <<GP
-set terminal pngcairo size 720,420 font ",10"
+set terminal pngcairo size 960,420 font ",10"
 set output "$dir/split.png"
 set datafile separator ","
-set title "The split lesson: the region's pages, step by step"
-set xlabel "step (1 map+write, 2 fork, 3 child writes k, 4 parent writes k, 5 child exits)"
-set ylabel "pages"
+set multiplot layout 1,3 title "The split lesson, step by step (1 map and write, 2 fork, 3 child writes k, 4 parent writes k, 5 child exits)"
 set xtics 1
+set xrange [0.5:5.5]
+set yrange [0:*]
 set grid
-set key outside right
-plot "< grep ',parent,' $dir/split.csv" using 2:8 with linespoints title "parent shared", \
-     "< grep ',parent,' $dir/split.csv" using 2:9 with linespoints title "parent private", \
-     "< grep ',child,' $dir/split.csv" using 2:8 with linespoints title "child shared", \
-     "< grep ',child,' $dir/split.csv" using 2:9 with linespoints title "child private"
+set key below
+set xlabel "step"
+set ylabel "pages of the region"
+set title "parent"
+plot "< grep ',parent,' $dir/split.csv" using 2:8 with linespoints pt 7 lw 2 title "shared", \
+     "< grep ',parent,' $dir/split.csv" using 2:9 with linespoints pt 5 lw 2 dt 2 title "private", \
+     "< grep ',parent,' $dir/split.csv" using 2:11 with linespoints pt 9 lw 2 dt 3 title "reusable"
+set title "child"
+plot "< grep ',child,' $dir/split.csv" using 2:8 with linespoints pt 7 lw 2 title "shared", \
+     "< grep ',child,' $dir/split.csv" using 2:9 with linespoints pt 5 lw 2 dt 2 title "private"
+set title "memory: both processes"
+set ylabel "frames (physical pages)"
+plot "< grep ',parent,' $dir/split.csv" using 2:20 with linespoints pt 7 lw 2 title "frames"
+unset multiplot
 GP
 echo "charts: $dir/forkcost.png $dir/faults.png $dir/split.png"

@@ -130,6 +130,8 @@ int report_step(struct probe *pr, const char *title, const int *who, int n);
 void report_unexpected(struct probe *pr, const char *what);
 void report_record(struct probe *pr, const char *table, int n,
 		   const char *const *keys, const double *vals);
+void report_header(struct probe *pr, const char *first, int n, const char *const *keys);
+void report_summary(struct probe *pr);
 void report_free(struct probe *pr);
 
 /* step.c: reading one step's numbers */
@@ -141,6 +143,8 @@ void render_text(struct probe *pr);
 void render_json(struct probe *pr);
 void render_csv(struct probe *pr);
 void json_str(const char *s);
+void json_lines(const char *text);
+void text_paragraphs(const char *text, const char *prefix);
 extern const char *const rcol[NR_RCOLS];
 extern const char *const ecol[NR_ECOLS];
 
@@ -158,11 +162,27 @@ void map_legend(FILE *out, bool module, const char *indent);
 void map_draw(struct probe *pr, const char *label, const struct page_info *pages,
 	      const struct page_info *before, unsigned long n);
 
-/* faults.c */
+/* timing.c: the clock of the timing lessons, and their figures */
+enum clock_kind { CLOCK_HOST, CLOCK_TCG, CLOCK_ICOUNT };
+struct spread {
+	double median, min, max;
+};
+enum clock_kind timing_clock(void);
+const char *timing_unit(void);
+void timing_caption(struct probe *pr, int runs);
+struct spread timing_spread(double *v, int n);
+const char *timing_human(double v, char *buf, size_t len);
+const char *timing_time(double v, char *buf, size_t len);
+
+/* faults.c, forkcost.c: the timing lessons */
 int lesson_faults(struct probe *pr);
+int lesson_forkcost(struct probe *pr);
 
 /* lessons.c helpers */
 long cmd(struct probe *pr, int who, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int lesson_start(struct probe *pr, int n, const char *const *roles);
+int lesson_written_region(struct probe *pr, const char *kind, long pages);
+int lesson_fork_child(struct probe *pr, int parent, int child, const char *name);
 
 #endif /* COWPROBE_PROBE_H */

@@ -36,7 +36,7 @@ static void json_num(long long v)
 }
 
 /* The lines of @text as a JSON array of strings. */
-static void json_lines(const char *text)
+void json_lines(const char *text)
 {
 	const char *line, *nl;
 	int i;

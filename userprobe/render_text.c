@@ -77,13 +77,13 @@ static void area_rows(struct probe *pr, int who)
 static const char *elsewhere_cause(const struct view *s)
 {
 	if (s->started && s->forked)
-		return "the program starting, and fork() returning: their stack and data "
-		       "written for the first time";
+		return "the program starting up, and fork() returning: their first writes to "
+		       "its stack and data";
 	if (s->started)
-		return "the program starting: its data and stack written for the first time";
+		return "the program starting up: its first writes to its data and stack";
 	if (s->forked)
-		return "fork() returning: its stack and data written for the first time since";
-	return "its own stack, written as it carried out the step";
+		return "fork() returning: its first writes to its stack and data since";
+	return "its own stack, written while it carried out the step";
 }
 
 /* Events outside the region: all of them where the region is not mapped. */
@@ -105,6 +105,7 @@ static void elsewhere_lines(struct probe *pr)
 	for (k = 0; k < pr->cur.n; k++) {
 		int who = pr->cur.who[k];
 		const struct view *s = &pr->view[who];
+		char text[256], role[16];
 		long long d[2];
 
 		for (c = 0; c < 2; c++) {
@@ -114,8 +115,10 @@ static void elsewhere_lines(struct probe *pr)
 		}
 		if (d[0] == NA || d[1] == NA || (!d[0] && !d[1]))
 			continue;
-		printf("  %-8s elsewhere in the process: copies %+lld, reuses %+lld: %s\n",
-		       pr->role[who], d[0], d[1], elsewhere_cause(s));
+		snprintf(role, sizeof(role), "%-8s ", pr->role[who]);
+		snprintf(text, sizeof(text), "elsewhere in the process: copies %+lld, reuses %+lld: "
+			 "%s\n", d[0], d[1], elsewhere_cause(s));
+		text_paragraphs(text, role);
 	}
 }
 
@@ -123,10 +126,9 @@ static void frames_line(const struct step *st)
 {
 	if (st->frames == NA)
 		return;
-	printf("  frames   %lld physical pages hold the region in %s", st->frames,
-	       st->n > 1 ? "these processes" : "this process");
+	printf("  %-8s %lld physical pages hold the region", "frames", st->frames);
 	if (st->frames_before != NA)
-		printf(" (%+lld, %+lld KiB)", st->frames - st->frames_before,
+		printf(" (%+lld pages, %+lld KiB)", st->frames - st->frames_before,
 		       (st->frames - st->frames_before) * 4);
 	printf("\n");
 }
@@ -134,7 +136,7 @@ static void frames_line(const struct step *st)
 #define WIDTH	76
 
 /* Each line of @text a paragraph, wrapped at WIDTH columns after "  " and @prefix. */
-static void print_lines(const char *text, const char *prefix)
+void text_paragraphs(const char *text, const char *prefix)
 {
 	int plen = (int)strlen(prefix), room = WIDTH - 2 - plen;
 	const char *line, *nl, *p;
@@ -149,6 +151,8 @@ static void print_lines(const char *text, const char *prefix)
 				if (!cut)
 					cut = room;
 			}
+			while (cut > 0 && p[cut - 1] == ' ')
+				cut--;
 			printf("  %-*s%.*s\n", plen, p == line ? prefix : "", cut, p);
 			for (p += cut; p < nl && *p == ' '; p++)
 				;
@@ -181,7 +185,7 @@ void render_text(struct probe *pr)
 		else if (pr->region_pages)
 			printf("  %-8s (the region is not mapped)\n", pr->role[who]);
 	}
-	print_lines(st->unexpected, "UNEXPECTED: ");
-	print_lines(st->notes, "");
+	text_paragraphs(st->unexpected, "UNEXPECTED: ");
+	text_paragraphs(st->notes, "");
 	printf("\n");
 }

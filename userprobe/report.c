@@ -17,10 +17,12 @@
 
 #include "probe.h"
 
+#define TABLE_WIDTH	11	/* a column of a measurement table */
+
 void report_init(struct probe *pr)
 {
 	pr->have_module = access(pr->table, R_OK) == 0 && access(pr->maps, R_OK) == 0;
-	pr->pagemap_fd = pr->have_module ? open("/proc/cowstat_pagemap", O_RDWR | O_CLOEXEC) : -1;
+	pr->pagemap_fd = pr->have_module ? open("/proc/cowstat_pagemap", O_RDONLY | O_CLOEXEC) : -1;
 	pr->zero_pfn = find_zero_pfn();
 	pr->last_frames = NA;
 }
@@ -137,11 +139,47 @@ void report_record(struct probe *pr, const char *table, int n,
 		printf("\n");
 	} else {
 		printf("  %-14s", table);
-		for (i = 0; i < n; i++)
-			printf(vals[i] == (long long)vals[i] ? " %12.0f" : " %12.2f", vals[i]);
+		for (i = 0; i < n; i++) {
+			char buf[32];
+
+			printf(" %*s", TABLE_WIDTH, timing_human(vals[i], buf, sizeof(buf)));
+		}
 		printf("\n");
 	}
 	fflush(stdout);
+}
+
+/* The header of a measurement table, as text: @first, then @keys. */
+void report_header(struct probe *pr, const char *first, int n, const char *const *keys)
+{
+	int i;
+
+	if (pr->format != FMT_TEXT)
+		return;
+	printf("  %-14s", first);
+	for (i = 0; i < n; i++)
+		printf(" %*s", TABLE_WIDTH, keys[i]);
+	printf("\n");
+}
+
+/* The notes of a lesson without steps (a timing lesson), now. */
+void report_summary(struct probe *pr)
+{
+	if (pr->format == FMT_TEXT) {
+		text_paragraphs(pr->cur.notes, "");
+		text_paragraphs(pr->cur.unexpected, "UNEXPECTED: ");
+		printf("\n");
+	} else if (pr->format == FMT_JSON) {
+		printf("{\"lesson\":");
+		json_str(pr->lesson);
+		printf(",\"notes\":");
+		json_lines(pr->cur.notes);
+		printf(",\"unexpected\":");
+		json_lines(pr->cur.unexpected);
+		printf("}\n");
+	}
+	fflush(stdout);
+	pr->cur.notes[0] = pr->cur.unexpected[0] = '\0';
 }
 
 /* The end of the lesson: what no step showed yet, and the views. */

@@ -209,8 +209,12 @@ static enum ktap_result maps_columns_aligned(const char **skip)
 
 	(void)skip;
 	f = fopen(MAPS_PATH, "re");
-	if (!check(f && fgets(header, sizeof(header), f), "cannot read %s", MAPS_PATH))
+	if (!check(f != NULL, "cannot open %s", MAPS_PATH))
 		return KTAP_FAIL;
+	if (!check(fgets(header, sizeof(header), f) != NULL, "no header in %s", MAPS_PATH)) {
+		fclose(f);
+		return KTAP_FAIL;
+	}
 	for (i = 0; i < 4; i++)
 		ends[i] = word_end(header, i);
 	while (fgets(line, sizeof(line), f)) {

@@ -51,9 +51,9 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 on success, 1 if a lesson failed, 2 for bad usage.\n\n",
 		DEFAULT_PAGES, DEFAULT_WRITES, COWSTAT_PATH);
-	map_legend(out, true, "");
-	fprintf(out, "Without the module:\n");
-	map_legend(out, false, "");
+	map_legend(out, true, true, "");
+	fprintf(out, "Without the module (S: not as root):\n");
+	map_legend(out, false, false, "");
 }
 
 static void bad_usage(const char *fmt, const char *arg)
@@ -280,7 +280,7 @@ int main(int argc, char **argv)
 				    "elsewhere in a process\nare on a line of their own.  frames: the "
 				    "physical pages that hold the region.\n");
 		if (pr.show_map && pr.format == FMT_TEXT)
-			map_legend(stdout, pr.pagemap_fd >= 0, "");
+			map_legend(stdout, pr.pagemap_fd >= 0, pr.zero_pfn != 0, "");
 	}
 	report_text(&pr, "\n");
 	ret = lesson->run(&pr);

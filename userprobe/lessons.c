@@ -166,11 +166,11 @@ static void frames_note(struct probe *pr)
 	if (!known(d))
 		return;
 	if (d > 0)
-		report_note(pr, "%s of memory more now hold the region (frames %+lld, %+lld KiB).",
-			    count_of(d, "frame", "frames"), d, d * 4);
+		report_note(pr, "%s of memory more now %s the region (frames %+lld, %+lld KiB).",
+			    count_of(d, "frame", "frames"), d == 1 ? "holds" : "hold", d, d * 4);
 	else if (d < 0)
-		report_note(pr, "%s of memory were freed (frames %lld, %+lld KiB).",
-			    count_of(-d, "frame", "frames"), d, d * 4);
+		report_note(pr, "%s of memory %s freed (frames %lld, %+lld KiB).",
+			    count_of(-d, "frame", "frames"), d == -1 ? "was" : "were", d, d * 4);
 	else
 		report_note(pr, "No frame of memory was allocated or freed for the region "
 			    "(frames %lld).", pr->cur.frames);
@@ -213,8 +213,9 @@ static void split_child_wrote(struct probe *pr, long k)
 			    "for the child (copies %+lld in the region).",
 			    count_of(k, "write", "writes"), copies);
 	if (known(fell))
-		report_note(pr, "'shared' fell by %lld in both: the child's copies are its own and "
-			    "writable (w); the parent's originals are mapped once again.", -fell);
+		report_note(pr, "'shared' fell by %lld in both: the child's copies are its own%s; "
+			    "the parent's originals are mapped once again.", -fell,
+			    pr->pagemap_fd >= 0 ? " and writable (w)" : "");
 	if (known(area(pr, PARENT, R_REUSABLE)))
 		report_note(pr, "The parent's originals are still write-protected (r): its next "
 			    "write to each will fault and keep the page in place ('reusable' %lld).",
@@ -238,8 +239,8 @@ static void split_parent_wrote(struct probe *pr, long k)
 			    count_of(k, "write", "writes"), reuses, copies,
 			    area(pr, PARENT, R_REUSABLE));
 	else
-		report_note(pr, "The parent's %s went to pages it alone maps: no page was shared "
-			    "to copy.", count_of(k, "write", "writes"));
+		report_note(pr, "The parent's %s went to %s it alone maps: nothing was shared "
+			    "to copy.", count_of(k, "write", "writes"), k == 1 ? "a page" : "pages");
 	frames_note(pr);
 }
 
@@ -265,12 +266,13 @@ static int lesson_split(struct probe *pr)
 
 	TRY(lesson_start(pr, 2, two));
 	TRY(lesson_written_region(pr, "anon", n));
-	snprintf(title, sizeof(title), "the parent maps %s and writes each one", pages_of(n));
+	snprintf(title, sizeof(title), "the parent maps %s and writes %s", pages_of(n),
+		 n == 1 ? "it" : "each one");
 	TRY(report_take(pr, title, P, 1));
 	expect(pr, eq(area(pr, PARENT, R_PRIVATE), n), "the parent's pages are not all private");
 	report_note(pr, "Every page of the region is the parent's own: %s mapped once ('private' "
-		    "%lld), writable, so its next write makes no fault.", pages_of(n),
-		    area(pr, PARENT, R_PRIVATE));
+		    "%lld)%s.", pages_of(n), area(pr, PARENT, R_PRIVATE),
+		    pr->pagemap_fd >= 0 ? ", writable (w), so its next write makes no fault" : "");
 	report_show(pr);
 
 	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
@@ -285,7 +287,11 @@ static int lesson_split(struct probe *pr)
 	split_forked(pr, n);
 	report_show(pr);
 
-	snprintf(title, sizeof(title), "the child writes %ld of the %s", k, pages_of(n));
+	if (k == n)
+		snprintf(title, sizeof(title), "the child writes %s", n == 1 ? "the region's page" :
+			 "all its pages");
+	else
+		snprintf(title, sizeof(title), "the child writes %ld of the %s", k, pages_of(n));
 	TRY(cmd(pr, CHILD, "write 0 %ld", k));
 	TRY(report_take(pr, title, PC, 2));
 	expect(pr, eq(area(pr, CHILD, R_PRIVATE), k) && eq(area(pr, PARENT, R_SHARED), n - k),

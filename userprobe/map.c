@@ -16,6 +16,7 @@
 #define ROW		64	/* pages a row */
 #define WITH_MODULE	1	/* a state /proc/cowstat_pagemap tells */
 #define WITHOUT		2	/* a state /proc/PID/pagemap alone tells */
+#define NOT_ROOT	4	/* ...to a reader without frame numbers */
 
 static const struct map_char {
 	char ch, huge_ch;	/* huge_ch: in a huge PMD mapping */
@@ -36,7 +37,7 @@ static const struct map_char {
 		       "anonymous, and a write is no copy-on-write (a read-only mapping)" },
 	[PS_PRIVATE] = { 'p', 'p', "p", "32", WITHOUT,
 			 "private: mapped once (what a write does needs the module)" },
-	[PS_SHARED_ANY] = { 'S', 'S', "S", "31", WITHOUT,
+	[PS_SHARED_ANY] = { 'S', 'S', "S", "31", NOT_ROOT,
 			    "shared, map count unknown (the count needs root)" },
 	[PS_ZERO] = { '0', 'Z', "0", "34", WITH_MODULE | WITHOUT,
 		      "the zero page (Z: the huge zero page); the next write copies it" },
@@ -67,9 +68,10 @@ bool page_shared(const struct page_info *p)
 	return p->state == PS_SHARED || p->state == PS_SHARED_ANY;
 }
 
-void map_legend(FILE *out, bool module, const char *indent)
+/* The legend of the characters a map can show with (or without) the module, as root or not. */
+void map_legend(FILE *out, bool module, bool root, const char *indent)
 {
-	int mode = module ? WITH_MODULE : WITHOUT;
+	int mode = module ? WITH_MODULE : root ? WITHOUT : WITHOUT | NOT_ROOT;
 	char huge[32] = "";
 	size_t i, n = 0;
 

@@ -132,7 +132,7 @@ static void from_pagemap(struct page_info *p, uint64_t pm, int kpagecount,
 	p->huge = false;
 	p->maps = 0;
 	if (!(pm & PM_PRESENT)) {
-		p->state = pm & PM_SWAP ? PS_SWAP : PS_ABSENT;
+		p->state = (pm & PM_SWAP) ? PS_SWAP : PS_ABSENT;
 		return;
 	}
 	if (zero_pfn && pfn == zero_pfn) {
@@ -149,7 +149,7 @@ static void from_pagemap(struct page_info *p, uint64_t pm, int kpagecount,
 		p->state = count <= 1 ? PS_PRIVATE : PS_SHARED;
 		return;
 	}
-	p->state = pm & PM_EXCLUSIVE ? PS_PRIVATE : PS_SHARED_ANY;
+	p->state = (pm & PM_EXCLUSIVE) ? PS_PRIVATE : PS_SHARED_ANY;
 }
 
 static int pagemap_pages(struct probe *pr, int pid, unsigned long addr, unsigned long pages,

@@ -158,7 +158,7 @@ unsigned long find_zero_pfn(void);
 /* map.c: the characters of the page map, their colours and legend */
 char page_char(const struct page_info *p);
 bool page_shared(const struct page_info *p);
-void map_legend(FILE *out, bool module, const char *indent);
+void map_legend(FILE *out, bool module, bool root, const char *indent);
 void map_draw(struct probe *pr, const char *label, const struct page_info *pages,
 	      const struct page_info *before, unsigned long n);
 

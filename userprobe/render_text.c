@@ -126,10 +126,12 @@ static void frames_line(const struct step *st)
 {
 	if (st->frames == NA)
 		return;
-	printf("  %-8s %lld physical pages hold the region", "frames", st->frames);
-	if (st->frames_before != NA)
-		printf(" (%+lld pages, %+lld KiB)", st->frames - st->frames_before,
-		       (st->frames - st->frames_before) * 4);
+	long long d = st->frames_before == NA ? NA : st->frames - st->frames_before;
+
+	printf("  %-8s %lld physical page%s the region", "frames", st->frames,
+	       st->frames == 1 ? " holds" : "s hold");
+	if (d != NA)
+		printf(" (%+lld page%s, %+lld KiB)", d, d == 1 || d == -1 ? "" : "s", d * 4);
 	printf("\n");
 }
 

@@ -62,7 +62,7 @@ GP
 # split.csv: lesson,step,role,pid,area,rss,anon,shared,private,cow,reusable,zero,file,thp,
 #            copies,reuses,forks,region_copies,region_reuses,frames
 gnuplot <<GP
-set terminal pngcairo size 960,420 font ",10"
+set terminal pngcairo size 960,460 font ",10"
 set output "$dir/split.png"
 set datafile separator ","
 set multiplot layout 1,3 title "The split lesson, step by step (1 map and write, 2 fork, 3 child writes k, 4 parent writes k, 5 child exits)"

@@ -74,7 +74,7 @@ enum cowstat_page_kind {
 	COWSTAT_PAGE_COPY,	/* anonymous, write-protected: the next write copies it (cow) */
 	COWSTAT_PAGE_ANON,	/* anonymous, a write is no COW fault: read-only, uffd-wp, NUMA */
 	COWSTAT_PAGE_ZERO,	/* the zero page (a write copies it in a writable private VMA) */
-	COWSTAT_PAGE_FILE,	/* page cache or shmem (MAP_SHARED anonymous memory) */
+	COWSTAT_PAGE_FILE,	/* page cache or shmem (a write copies it in a private VMA) */
 	COWSTAT_PAGE_SWAP,	/* swapped out, or under migration: not present */
 };
 

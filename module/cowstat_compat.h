@@ -25,6 +25,18 @@
 #endif
 
 /*
+ * The map count of a page of a file or shmem folio: 6.1 adds each PMD
+ * mapping of a file THP to every page's _mapcount (page_add_file_rmap()),
+ * so the page's own count is the whole; later kernels count a file folio
+ * as an anonymous one.
+ */
+#ifdef COWSTAT_HAVE_DOUBLEMAP
+#define COWSTAT_FILE_MAPS_PER_PAGE	true
+#else
+#define COWSTAT_FILE_MAPS_PER_PAGE	false
+#endif
+
+/*
  * The map count of a page of a large anonymous folio: its own PTE
  * mappings, plus the mappings of the whole folio by PMDs; 6.1 counts a
  * folio mapped both ways (PageDoubleMap) once less, as __page_mapcount()

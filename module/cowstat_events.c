@@ -31,6 +31,7 @@
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/pid_namespace.h>
+#include <linux/seqlock.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
@@ -39,11 +40,13 @@
 #include "cowstat_compat.h"
 
 /*
- * The watched range, [start, end), changes under the hooks that read it:
- * each half is read once (READ_ONCE()), and an event during a change may
- * count by either range.  end == 0: no range.
+ * The watched range, [start, end); end == 0: none.  It changes under the
+ * hooks that read it: a seqlock keeps a reader from taking the start of
+ * one range and the end of another.  An event at the moment of a change
+ * counts by either range, maybe after the reset that came with it.
  */
 struct cowstat_range {
+	seqlock_t lock;
 	unsigned long start, end;
 };
 
@@ -70,6 +73,44 @@ struct cowstat_totals {
 static DEFINE_PER_CPU(struct cowstat_totals, cowstat_totals);
 
 static unsigned long cowstat_available;		/* BIT(event) when counted */
+
+static void cowstat_range_read(struct cowstat_range *r, unsigned long *start,
+			       unsigned long *end)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&r->lock);
+		*start = r->start;
+		*end = r->end;
+	} while (read_seqretry(&r->lock, seq));
+}
+
+static void cowstat_range_set(struct cowstat_range *r, unsigned long start, unsigned long end)
+{
+	write_seqlock(&r->lock);
+	r->start = start;
+	r->end = end;
+	write_sequnlock(&r->lock);
+}
+
+static bool cowstat_in_range(struct cowstat_range *r, unsigned long addr)
+{
+	unsigned long start, end;
+
+	cowstat_range_read(r, &start, &end);
+	return addr >= start && addr < end;
+}
+
+/* A new entry, not in the table yet: nobody else sees it. */
+static struct cowstat_proc_events *cowstat_proc_alloc(gfp_t gfp)
+{
+	struct cowstat_proc_events *p = kzalloc(sizeof(*p), gfp);
+
+	if (p)
+		seqlock_init(&p->watch.lock);
+	return p;
+}
 
 /* The entry of @tgid, or NULL; under rcu_read_lock(), in any context. */
 static struct cowstat_proc_events *cowstat_proc_lookup(pid_t tgid)
@@ -119,16 +160,11 @@ static struct cowstat_proc_events *cowstat_proc_get(struct task_struct *tsk)
 
 	if (p)
 		return p;
-	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);	/* no sleeping here */
+	new = cowstat_proc_alloc(GFP_NOWAIT | __GFP_NOWARN);	/* no sleeping here */
 	if (!new)
 		return NULL;
 	new->late = true;
 	return cowstat_proc_insert(tsk, new);
-}
-
-static bool cowstat_in_range(const struct cowstat_range *r, unsigned long addr)
-{
-	return addr >= READ_ONCE(r->start) && addr < READ_ONCE(r->end);
 }
 
 /* One @event for the current task, whose fault at @addr (or fork) was on @mm. */
@@ -163,7 +199,7 @@ static void cowstat_track_existing(void)
 
 	for (;; tgid++) {
 		if (!new)
-			new = kzalloc(sizeof(*new), GFP_KERNEL);
+			new = cowstat_proc_alloc(GFP_KERNEL);
 		if (!new)
 			return;
 		rcu_read_lock();
@@ -201,15 +237,13 @@ static void cowstat_on_fork(void *data, struct task_struct *parent,
 	 * (a core dump pipe, modprobe), a process once it execs: it gets
 	 * counters, but its parent is no process that forked.
 	 */
-	new = kzalloc(sizeof(*new), GFP_NOWAIT | __GFP_NOWARN);
+	new = cowstat_proc_alloc(GFP_NOWAIT | __GFP_NOWARN);
 	if (new) {
 		rcu_read_lock();
 		/* The child maps what the parent mapped: it watches the same range. */
 		p = cowstat_proc_lookup(parent->tgid);
-		if (p) {
-			new->watch.start = READ_ONCE(p->watch.start);
-			new->watch.end = READ_ONCE(p->watch.end);
-		}
+		if (p)
+			cowstat_range_read(&p->watch, &new->watch.start, &new->watch.end);
 		cowstat_proc_insert(child, new);
 		rcu_read_unlock();
 	}
@@ -226,7 +260,7 @@ static void cowstat_on_exec(void *data, struct task_struct *tsk, pid_t old_pid,
 	rcu_read_lock();
 	p = cowstat_proc_lookup(tsk->tgid);
 	if (p)
-		WRITE_ONCE(p->watch.end, 0);
+		cowstat_range_set(&p->watch, 0, 0);
 	rcu_read_unlock();
 }
 
@@ -378,7 +412,7 @@ bool cowstat_events_of(pid_t tgid, long *count, long *in_range)
 	rcu_read_lock();
 	p = cowstat_proc_lookup(tgid);
 	complete = p && !p->late;
-	watched = p && READ_ONCE(p->watch.end);
+	watched = p && READ_ONCE(p->watch.end);	/* only whether there is one */
 	for (i = 0; i < COWSTAT_NR_EVENTS; i++) {
 		count[i] = p ? atomic_long_read(&p->count[i]) : 0;
 		in_range[i] = watched ? atomic_long_read(&p->in_range[i]) : -1;
@@ -389,8 +423,8 @@ bool cowstat_events_of(pid_t tgid, long *count, long *in_range)
 
 /*
  * Watch [@start, @end) of process @tgid (initial namespace): its events
- * there are counted apart from now on, from zero.  -ESRCH when it has no
- * counters (events off, or it exited).
+ * there are counted apart from now on, from zero.  -ENOMEM when it has no
+ * counters (events off, its allocation failed at fork, or it exited).
  */
 int cowstat_events_watch(pid_t tgid, unsigned long start, unsigned long end)
 {
@@ -400,14 +434,13 @@ int cowstat_events_watch(pid_t tgid, unsigned long start, unsigned long end)
 	rcu_read_lock();
 	p = cowstat_proc_lookup(tgid);
 	if (p) {
-		WRITE_ONCE(p->watch.end, 0);
+		cowstat_range_set(&p->watch, 0, 0);
 		for (i = 0; i < COWSTAT_NR_EVENTS; i++)
 			atomic_long_set(&p->in_range[i], 0);
-		WRITE_ONCE(p->watch.start, start);
-		WRITE_ONCE(p->watch.end, end);
+		cowstat_range_set(&p->watch, start, end);
 	}
 	rcu_read_unlock();
-	return p ? 0 : -ESRCH;
+	return p ? 0 : -ENOMEM;
 }
 
 void cowstat_events_totals(long *count)

@@ -82,6 +82,7 @@ struct cowstat_fault {
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
 	unsigned long addr;	/* the page, or the start of the PMD for a huge fault */
+	unsigned long at;	/* the page written: where the event counts (watched range) */
 	unsigned long faults;	/* the task's completed faults at the fault's entry */
 	enum cowstat_fault_kind kind;
 };
@@ -146,9 +147,9 @@ static unsigned long cowstat_completed_faults(void)
 	return READ_ONCE(current->min_flt) + READ_ONCE(current->maj_flt);
 }
 
-/* A fault of @kind begins at @addr of @vma: mark the current task's slot. */
+/* A fault of @kind begins at @addr of @vma, on the page at @at: mark the current task's slot. */
 static void cowstat_fault_begin(enum cowstat_fault_kind kind, struct vm_area_struct *vma,
-				unsigned long addr)
+				unsigned long addr, unsigned long at)
 {
 	struct cowstat_fault *f;
 
@@ -166,6 +167,7 @@ static void cowstat_fault_begin(enum cowstat_fault_kind kind, struct vm_area_str
 	f->mm = vma->vm_mm;
 	f->vma = vma;
 	f->addr = addr;
+	f->at = at;
 	f->kind = kind;
 	f->faults = cowstat_completed_faults();
 }
@@ -190,14 +192,14 @@ static __always_inline void cowstat_fault_count(struct cowstat_fault *f,
 						enum cowstat_event event)
 {
 	struct mm_struct *mm = f->mm;
-	unsigned long addr = f->addr;
+	unsigned long at = f->at;
 
 	cowstat_fault_put(f);
 	if (unlikely(current == READ_ONCE(cowstat_selfcheck_task))) {
 		atomic_add(event == COWSTAT_COPIES, &cowstat_selfcheck_seen);
 		return;
 	}
-	cowstat_event_add(event, mm, addr);
+	cowstat_event_add(event, mm, at);
 }
 
 static void cowstat_fault_event(unsigned int kinds, struct vm_area_struct *vma,
@@ -228,7 +230,8 @@ static void notrace cowstat_on_wp_fault(unsigned long ip, unsigned long parent_i
 	struct vm_area_struct *vma = vmf->vma;
 
 	if (!(vmf->flags & FAULT_FLAG_UNSHARE) && !(vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
-		cowstat_fault_begin(COWSTAT_WP_FAULT, vma, vmf->address & PAGE_MASK);
+		cowstat_fault_begin(COWSTAT_WP_FAULT, vma, vmf->address & PAGE_MASK,
+				    vmf->address & PAGE_MASK);
 }
 
 /* do_huge_pmd_wp_page(vmf) */
@@ -239,7 +242,7 @@ static void notrace cowstat_on_huge_wp_fault(unsigned long ip, unsigned long par
 
 	if (!(vmf->flags & FAULT_FLAG_UNSHARE))
 		cowstat_fault_begin(COWSTAT_HUGE_WP_FAULT, vmf->vma,
-				    vmf->address & HPAGE_PMD_MASK);
+				    vmf->address & HPAGE_PMD_MASK, vmf->address & PAGE_MASK);
 }
 
 /* finish_fault(vmf): for a write to a private mapping, it installs vmf->cow_page. */
@@ -250,7 +253,8 @@ static void notrace cowstat_on_finish_fault(unsigned long ip, unsigned long pare
 	struct vm_area_struct *vma = vmf->vma;
 
 	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED))
-		cowstat_fault_begin(COWSTAT_COW_FAULT, vma, vmf->address & PAGE_MASK);
+		cowstat_fault_begin(COWSTAT_COW_FAULT, vma, vmf->address & PAGE_MASK,
+				    vmf->address & PAGE_MASK);
 }
 
 /*

@@ -4,20 +4,27 @@
  * would do, one byte a page, read the way /proc/PID/pagemap is read: the
  * byte of the page at address A is at offset A / PAGE_SIZE.
  *
- *	fd = open("/proc/cowstat_pagemap", O_RDWR);
- *	dprintf(fd, "%d", pid);			pick the process
+ *	struct cowstat_pick pick = { .pid = pid };
+ *
+ *	fd = open("/proc/cowstat_pagemap", O_RDONLY);
+ *	ioctl(fd, COWSTAT_PICK, &pick);		pick the process
  *	pread(fd, buf, npages, addr / 4096);	one byte a page
  *
  * The byte (cowstat.h): bits 0-2 the page's kind (not present, writable,
  * reused or copied by its next write, anonymous without COW, zero page,
- * file, swapped), bit 3 a huge PMD mapping, bits 4-7 its map count.
+ * file, swapped), bit 3 a huge PMD mapping, bits 4-7 its map count.  A
+ * reader without CAP_SYS_ADMIN sees the map count of a file page as 2 at
+ * most: shared or not, not by how many (/proc/kpagecount is root's).
  *
  * A pick with a range (cowstat_uapi.h) also makes [start, end) the
  * process's watched range: its copies and reuses there get columns of
  * their own in /proc/cowstat (rcopies, rreuses), counted from zero now,
  * and its children forked later watch the same range
- * (cowstat_events_watch()).  An ioctl on a file opened for reading, as
- * PAGEMAP_SCAN is on /proc/PID/pagemap: the file is read-only.
+ * (cowstat_events_watch()); an exec drops it.  The range is set under
+ * the process's exec_update_lock, for the mm the reader was allowed to
+ * see, never for the image of an exec that came after.  An ioctl on a file
+ * opened for reading, as PAGEMAP_SCAN is on /proc/PID/pagemap: the file
+ * is read-only.
  *
  * Who may pick which process is the rule of the other files
  * (cowstat_access.c), decided at the pick with the credentials of the
@@ -28,11 +35,13 @@
  * copies them out after letting it go.
  */
 
+#include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -44,6 +53,7 @@ struct cowstat_pagemap {
 	struct cowstat_reader reader;
 	struct mutex lock;		/* mm, against a pick during a read */
 	struct mm_struct *mm;		/* the picked process's (mmgrab()), or NULL */
+	bool all_maps;			/* the opener may see file pages' map counts */
 };
 
 static int cowstat_pagemap_open(struct inode *inode, struct file *file)
@@ -54,6 +64,7 @@ static int cowstat_pagemap_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	cowstat_reader_init(&pm->reader, inode, file);
 	mutex_init(&pm->lock);
+	pm->all_maps = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 	file->private_data = pm;
 	return 0;
 }
@@ -69,21 +80,36 @@ static int cowstat_pagemap_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* The mm of process @nr (the reader's namespace), pinned (mmget()), if visible. */
-static struct mm_struct *cowstat_pagemap_find(struct cowstat_pagemap *pm, pid_t nr,
-					      pid_t *tgid)
+/* The thread-group leader of process @nr (the reader's namespace), pinned, if visible. */
+static struct task_struct *cowstat_pagemap_task(struct cowstat_pagemap *pm, pid_t nr)
 {
 	struct task_struct *task;
-	struct mm_struct *mm;
 	pid_t found = nr;
 
 	task = cowstat_find_task(&pm->reader, &found);
-	if (!task)
-		return ERR_PTR(-ESRCH);
-	mm = found == nr ? cowstat_get_group_mm(&pm->reader, task) : NULL;
-	*tgid = task->tgid;
-	put_task_struct(task);
-	return mm ?: ERR_PTR(-ESRCH);
+	if (task && found != nr) {
+		put_task_struct(task);
+		task = NULL;
+	}
+	return task;
+}
+
+/* Watch [@start, @end) of @task while @mm is still its own: not across an exec. */
+static int cowstat_pagemap_watch(struct task_struct *task, struct mm_struct *mm,
+				 unsigned long start, unsigned long end)
+{
+	int err;
+
+	if (down_read_killable(&task->signal->exec_update_lock))
+		return -EINTR;
+	task_lock(task);
+	err = task->mm == mm ? 0 : -ESRCH;
+	task_unlock(task);
+	if (!err)
+		err = cowstat_events_watch(task->tgid, start, end);
+	up_read(&task->signal->exec_update_lock);
+	/* Events off: there is nothing to count apart, and nothing to refuse. */
+	return err == -ENOMEM && !cowstat_events_on() ? 0 : err;
 }
 
 /* COWSTAT_PICK: a process to read, and maybe a range to watch. */
@@ -91,27 +117,32 @@ static long cowstat_pagemap_ioctl(struct file *file, unsigned int cmd, unsigned 
 {
 	struct cowstat_pagemap *pm = file->private_data;
 	struct cowstat_pick pick;
+	struct task_struct *task;
 	struct mm_struct *mm;
-	pid_t tgid;
-	int err;
+	int err = 0;
 
 	if (cmd != COWSTAT_PICK)
 		return -ENOTTY;
 	if (copy_from_user(&pick, (void __user *)arg, sizeof(pick)))
 		return -EFAULT;
 	if (pick.pid <= 0 || pick.reserved || pick.start > pick.end ||
-	    (pick.end && pick.start == pick.end))
+	    (pick.end && pick.start == pick.end) || pick.end > TASK_SIZE_MAX)
 		return -EINVAL;
 
-	mm = cowstat_pagemap_find(pm, pick.pid, &tgid);
-	if (IS_ERR(mm))
-		return PTR_ERR(mm);
-	if (pick.end) {
-		err = cowstat_events_watch(tgid, pick.start & PAGE_MASK, PAGE_ALIGN(pick.end));
-		if (err && cowstat_events_on()) {
-			mmput(mm);
-			return err;
-		}
+	task = cowstat_pagemap_task(pm, pick.pid);
+	if (!task)
+		return -ESRCH;
+	mm = cowstat_get_group_mm(&pm->reader, task);
+	if (IS_ERR_OR_NULL(mm)) {
+		put_task_struct(task);
+		return mm ? PTR_ERR(mm) : -ESRCH;
+	}
+	if (pick.end)
+		err = cowstat_pagemap_watch(task, mm, pick.start & PAGE_MASK, PAGE_ALIGN(pick.end));
+	put_task_struct(task);
+	if (err) {
+		mmput(mm);
+		return err;
 	}
 	mmgrab(mm);
 	mmput(mm);
@@ -121,6 +152,18 @@ static long cowstat_pagemap_ioctl(struct file *file, unsigned int cmd, unsigned 
 	if (mm)
 		mmdrop(mm);
 	return 0;
+}
+
+/* Without CAP_SYS_ADMIN: a file page's map count says shared or not, no more. */
+static void cowstat_pagemap_hide_maps(u8 *pages, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if ((pages[i] & COWSTAT_PAGE_KIND) == COWSTAT_PAGE_FILE &&
+		    pages[i] >> COWSTAT_PAGE_MAPS_SHIFT > 2)
+			pages[i] = (pages[i] & (COWSTAT_PAGE_KIND | COWSTAT_PAGE_HUGE)) |
+				   2 << COWSTAT_PAGE_MAPS_SHIFT;
 }
 
 /* @count bytes from page number *@ppos: one walk of at most a page of them. */
@@ -152,6 +195,8 @@ static ssize_t cowstat_pagemap_read(struct file *file, char __user *ubuf,
 	addr = (unsigned long)*ppos << PAGE_SHIFT;
 	end = addr + (count << PAGE_SHIFT);
 	ret = cowstat_walk_pages(mm, addr, end, pages);
+	if (!ret && !pm->all_maps)
+		cowstat_pagemap_hide_maps(pages, count);
 	if (!ret)
 		ret = copy_to_user(ubuf, pages, count) ? -EFAULT : count;
 	if (ret > 0)

@@ -277,7 +277,7 @@ static u8 *cowstat_page_slot(struct cowstat_walk *w, unsigned long addr)
 /* The map count of one page of @folio, as page_mapcount() gives it. */
 static int cowstat_page_maps(struct page *page, struct folio *folio)
 {
-	if (!folio_test_large(folio))
+	if (!folio_test_large(folio) || (COWSTAT_FILE_MAPS_PER_PAGE && !folio_test_anon(folio)))
 		return atomic_read(&page->_mapcount) + 1;
 	return cowstat_large_page_maps(page, cowstat_large_maps_base(folio));
 }
@@ -376,10 +376,14 @@ static void cowstat_pmd_bytes(struct cowstat_walk *w, pmd_t pmd, unsigned long a
 		memset(out, COWSTAT_PAGE_ZERO | COWSTAT_PAGE_HUGE, nr);
 		return;
 	}
-	kind = COWSTAT_PAGE_FILE;
-	if (PageAnon(page))
-		kind = cowstat_anon_kind(w, cowstat_huge_write_fault(w, pmd, folio),
-					 pmd_write(pmd));
+	if (!PageAnon(page)) {
+		for (i = 0; i < nr; i++)
+			out[i] = cowstat_page_byte(COWSTAT_PAGE_FILE,
+						   cowstat_page_maps(&page[i], folio)) |
+				 COWSTAT_PAGE_HUGE;
+		return;
+	}
+	kind = cowstat_anon_kind(w, cowstat_huge_write_fault(w, pmd, folio), pmd_write(pmd));
 	base = cowstat_large_maps_base(folio);
 	for (i = 0; i < nr; i++)
 		out[i] = cowstat_page_byte(kind, cowstat_large_page_maps(&page[i], base)) |

@@ -209,8 +209,10 @@ static enum ktap_result maps_columns_aligned(const char **skip)
 
 	(void)skip;
 	f = fopen(MAPS_PATH, "re");
-	if (!check(f != NULL, "cannot open %s", MAPS_PATH))
+	if (!f) {
+		check(false, "cannot open %s", MAPS_PATH);
 		return KTAP_FAIL;
+	}
 	if (!check(fgets(header, sizeof(header), f) != NULL, "no header in %s", MAPS_PATH)) {
 		fclose(f);
 		return KTAP_FAIL;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -288,11 +290,111 @@ out:
 	return KTAP_PASS;
 }
 
+/*
+ * A huge PMD reused whole counts where the write was, not at the PMD's
+ * start: a range of one page in the middle of the THP sees the reuse.
+ */
+static enum ktap_result huge_reuse_counts_at_the_write(const char **skip)
+{
+	struct cowstat_row before[1], after[1];
+	enum ktap_result r = KTAP_PASS;
+	struct puppet p[2];
+	long addr;
+	int fd;
+
+	if (!thp_enabled()) {
+		*skip = "THP is off";
+		return KTAP_SKIP;
+	}
+	if (!spawn(p, 2, "t-hugewatch"))
+		return KTAP_FAIL;
+	if (!pcmd(&p[PARENT], "map thp 512") || !pcmd(&p[PARENT], "write 0 512"))
+		goto out;
+	if (smaps_rollup_kb(p[PARENT].pid, "AnonHugePages") < 2048) {
+		*skip = "no huge page was given";
+		r = KTAP_SKIP;
+		goto out;
+	}
+	addr = region_addr(&p[PARENT]);
+	/* After the child is gone the parent's PMD is write-protected, and its own. */
+	if (addr <= 0 || !pfork(p, PARENT, CHILD) || !pcmd(&p[CHILD], "exit 0") ||
+	    !pcmd(&p[PARENT], "wait"))
+		goto out;
+	fd = open(PAGEMAP, O_RDONLY | O_CLOEXEC);
+	check(fd >= 0 && pick(fd, p[PARENT].pid, addr + 300 * 4096L, addr + 301 * 4096L) == 0,
+	      "watch: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (!snapshot(p, 1, before) || !pcmd(&p[PARENT], "write 300 1") || !snapshot(p, 1, after))
+		goto out;
+	check_delta("parent", before, after, "reuses", 1);
+	check_delta("parent", before, after, "rreuses", 1);
+	check_delta("parent", before, after, "thp", 0);
+out:
+	finish(p, 2);
+	return r;
+}
+
+/*
+ * A shmem THP mapped once by a PMD (tmpfs huge=always): 512 file bytes,
+ * huge, each with map count 1.  (6.1 counts a file THP's PMD mappings in
+ * every page's own count: read as an anonymous THP's, it gave 2.)
+ */
+static enum ktap_result file_thp_maps_once(const char **skip)
+{
+	const char *dir = "/tmp/hugetmpfs", *path = "/tmp/hugetmpfs/f";
+	enum ktap_result r = KTAP_PASS;
+	unsigned char b[512];
+	int fd = -1, i, bad = 0;
+	char *p = MAP_FAILED, *aligned;
+
+	if (!thp_enabled()) {
+		*skip = "THP is off";
+		return KTAP_SKIP;
+	}
+	if (!check((mkdir(dir, 0755) == 0 || errno == EEXIST) &&
+		   mount("tmpfs", dir, "tmpfs", 0, "huge=always") == 0, "mount tmpfs huge=always: %s",
+		   strerror(errno)))
+		return KTAP_FAIL;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (!check(fd >= 0 && ftruncate(fd, 2 << 20) == 0, "%s: %s", path, strerror(errno)))
+		goto out;
+	/* A 2 MiB-aligned address, so that the fault may map the THP by a PMD. */
+	p = mmap(NULL, 4 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!check(p != MAP_FAILED, "mmap: %s", strerror(errno)))
+		goto out;
+	aligned = (char *)(((unsigned long)p + (2 << 20) - 1) & ~((2UL << 20) - 1));
+	if (!check(mmap(aligned, 2 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
+		   aligned, "mmap the file: %s", strerror(errno)))
+		goto out;
+	memset(aligned, 1, 2 << 20);
+	if (!page_bytes(getpid(), (long)aligned, b, 512))
+		goto out;
+	if (!HUGE(b[0])) {
+		*skip = "tmpfs gave no huge page";
+		r = KTAP_SKIP;
+		goto out;
+	}
+	for (i = 0; i < 512; i++)
+		bad += KIND(b[i]) != FILE_PAGE || !HUGE(b[i]) || MAPS(b[i]) != 1;
+	check(!bad, "%d of 512 pages are not file, huge, map count 1 (page 0: %#x)", bad, b[0]);
+out:
+	if (p != MAP_FAILED)
+		munmap(p, 4 << 20);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	umount(dir);
+	return r;
+}
+
 const struct test_case pagemap_cases[] = {
 	{ "bytes_follow_the_writes", bytes_follow_the_writes },
 	{ "bytes_mark_huge_pmds", bytes_mark_huge_pmds },
 	{ "pick_rules", pick_rules },
 	{ "student_sees_its_own", student_sees_its_own },
 	{ "watched_range_counts_apart", watched_range_counts_apart },
+	{ "huge_reuse_counts_at_the_write", huge_reuse_counts_at_the_write },
+	{ "file_thp_maps_once", file_thp_maps_once },
 };
 const int nr_pagemap_cases = sizeof(pagemap_cases) / sizeof(pagemap_cases[0]);

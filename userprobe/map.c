@@ -42,7 +42,7 @@ static const struct map_char {
 	[PS_ZERO] = { '0', 'Z', "0", "34", WITH_MODULE | WITHOUT,
 		      "the zero page (Z: the huge zero page); the next write copies it" },
 	[PS_FILE] = { 'f', 'F', "f", "36", WITH_MODULE | WITHOUT,
-		      "file or shmem (MAP_SHARED memory): written in place, never copied" },
+		      "file or shmem: written in place if MAP_SHARED, else copied" },
 	[PS_SWAP] = { 's', 's', "s", "2", WITH_MODULE | WITHOUT, "swapped out" },
 	[PS_ABSENT] = { '.', '.', ".", "2", WITH_MODULE | WITHOUT,
 			"not present: never touched, or gone" },

@@ -149,8 +149,8 @@ static void check_order(struct probe *pr, const struct spread *s)
 				len ? "; " : "", kind[a], kind[b]);
 	}
 	if (!len)
-		report_note(pr, "Order as explained: a private write costs less than a reuse, and a "
-			    "reuse less than a COW copy or a first touch.");
+		report_note(pr, "The order is the one explained: a private write cost less than a "
+			    "reuse, and a reuse less than a COW copy or a first touch.");
 	else
 		report_note(pr, "On this run the order came out otherwise: %s.%s", what,
 			    timing_clock() == CLOCK_TCG ? "  TCG timings vary: run `make plots`." : "");
@@ -158,7 +158,9 @@ static void check_order(struct probe *pr, const struct spread *s)
 
 int lesson_faults(struct probe *pr)
 {
-	static const char *const keys[] = { "median", "min", "max", "vs_memcpy", "minflt_per_page" };
+	static const char *const keys[] = {
+		"median", "fastest", "slowest", "vs_memcpy", "minflt_per_page",
+	};
 	long page = sysconf(_SC_PAGESIZE), pages = pr->pages;
 	double t[NR_KINDS][RUNS], flt[NR_KINDS][RUNS];
 	struct spread s[NR_KINDS], f;
@@ -189,16 +191,17 @@ int lesson_faults(struct probe *pr)
 		vals[1] = s[i].min;
 		vals[2] = s[i].max;
 		vals[3] = s[MEMCPY].median > 0 ? s[i].median / s[MEMCPY].median : 0;
-		vals[4] = f.median;
+		vals[4] = (long long)(f.median * 1000 + 0.5) / 1000.0;	/* 0.99999... is 1 */
 		report_record(pr, kind[i], 5, keys, vals);
 		if (i && (i == PRIVATE ? f.median > 0 : f.median < 1))
 			report_unexpected(pr, "not one minor fault per page where one is due");
 	}
 	report_text(pr, "\n");
-	report_note(pr, "A COW copy cost %s a page, %.1f times a 4 KiB memcpy: a fault plus "
-		    "the copy.  A first touch cost %s: a fault plus zeroing a fresh page.  A reuse "
-		    "cost %s: the fault alone.  A write to a page already private and writable "
-		    "cost %s: no fault at all.", timing_time(s[COW_COPY].median, a, sizeof(a)),
+	report_note(pr, "A COW copy cost %s a page, %.1f times a 4 KiB memcpy: a fault, a new "
+		    "page and the copy.  A first touch cost %s: a fault, a new page and zeroing "
+		    "it.  A reuse cost %s: the fault alone, no new page.  A write to a page "
+		    "already private and writable cost %s: no fault at all.",
+		    timing_time(s[COW_COPY].median, a, sizeof(a)),
 		    s[MEMCPY].median > 0 ? s[COW_COPY].median / s[MEMCPY].median : 0,
 		    timing_time(s[FIRST_TOUCH].median, b, sizeof(b)),
 		    timing_time(s[REUSE].median, c, sizeof(c)),

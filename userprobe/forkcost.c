@@ -86,7 +86,9 @@ int lesson_forkcost(struct probe *pr)
 
 	report_note(pr, "fork() time as the parent's memory grows, in %s, for a region written "
 		    "whole: with 4 KiB pages from 1 MiB, with transparent huge pages (2 MiB "
-		    "each) from 4 MiB.", unit);
+		    "each) from 4 MiB.  vmpte_kib: the parent's page tables (VmPTE), "
+		    "child_pte_kib: the child's right after fork, huge_kib: the region's memory "
+		    "THP backs (AnonHugePages).", unit);
 	timing_caption(pr, 5);
 	report_summary(pr);
 	report_header(pr, "", NR_KEYS, keys);
@@ -103,10 +105,12 @@ int lesson_forkcost(struct probe *pr)
 		}
 	}
 	report_text(pr, "\n");
-	report_note(pr, "fork() copies page tables, not pages.  For %.0f MiB of 4 KiB pages the "
-		    "parent's page tables took %.0f kB (VmPTE), and the child had %.0f kB right "
-		    "after fork: a copy of them.  The fork took %s, %s a page; for %.0f MiB it "
-		    "took %s.", last[0][K_MIB], last[0][K_PTE], last[0][K_CHILD_PTE],
+	report_note(pr, "fork() copies page tables, not pages (fork(2), NOTES).  For %.0f MiB of "
+		    "4 KiB pages the parent's page tables took %.0f kB (VmPTE), and the child had "
+		    "%.0f kB right after fork: a copy of them.  The fork took %s, %s a page; for "
+		    "%.0f MiB it took %s: per_page falls as memory grows because part of a "
+		    "fork's cost (the new process itself) does not grow with it.",
+		    last[0][K_MIB], last[0][K_PTE], last[0][K_CHILD_PTE],
 		    timing_time(last[0][K_MEDIAN], a, sizeof(a)),
 		    timing_time(last[0][K_PER_PAGE], b, sizeof(b)), first[K_MIB],
 		    timing_time(first[K_MEDIAN], c, sizeof(c)));
@@ -122,14 +126,14 @@ int lesson_forkcost(struct probe *pr)
 			    "kernel keeps one page table in reserve, deposited with its PMD entry so "
 			    "that splitting it later never needs memory, and fork gives the child one "
 			    "too.  What fork skips is copying 512 entries per 2 MiB and taking a "
-			    "reference on each page: for %.0f MiB it took %s instead of %s.  fork(2), NOTES.",
+			    "reference on each page: for %.0f MiB it took %s instead of %s.",
 			    last[1][K_MIB], last[1][K_HUGE], last[1][K_PTE], last[1][K_MIB],
 			    timing_time(last[1][K_MEDIAN], a, sizeof(a)),
 			    timing_time(last[0][K_MEDIAN], b, sizeof(b)));
 	else
 		report_note(pr, "With huge pages THP backed all %.0f MiB (AnonHugePages %.0f kB): one "
 			    "PMD entry maps 2 MiB, the page tables took %.0f kB, and the fork %s "
-			    "instead of %s.  fork(2), NOTES.", last[1][K_MIB], last[1][K_HUGE],
+			    "instead of %s.", last[1][K_MIB], last[1][K_HUGE],
 			    last[1][K_PTE], timing_time(last[1][K_MEDIAN], a, sizeof(a)),
 			    timing_time(last[0][K_MEDIAN], b, sizeof(b)));
 	report_summary(pr);

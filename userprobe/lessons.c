@@ -166,14 +166,14 @@ static void frames_note(struct probe *pr)
 	if (!known(d))
 		return;
 	if (d > 0)
-		report_note(pr, "%s of memory more now %s the region (frames %+lld, %+lld KiB).",
-			    count_of(d, "frame", "frames"), d == 1 ? "holds" : "hold", d, d * 4);
+		report_note(pr, "%lld more %s of memory now %s the region (frames %+lld, %+lld KiB).",
+			    d, d == 1 ? "frame" : "frames", d == 1 ? "holds" : "hold", d, d * 4);
 	else if (d < 0)
 		report_note(pr, "%s of memory %s freed (frames %lld, %+lld KiB).",
 			    count_of(-d, "frame", "frames"), d == -1 ? "was" : "were", d, d * 4);
 	else
-		report_note(pr, "No frame of memory was allocated or freed for the region "
-			    "(frames %lld).", pr->cur.frames);
+		report_note(pr, "As many frames hold the region as before (frames %lld).",
+			    pr->cur.frames);
 }
 
 static const char *const two[] = { "parent", "child" };
@@ -234,7 +234,8 @@ static void split_parent_wrote(struct probe *pr, long k)
 	}
 	if (known(reuses) && known(copies))
 		report_note(pr, "Those pages were the parent's alone, yet write-protected: each "
-			    "of its %s faulted once more, and the kernel reused the page in place "
+			    "of its %s faulted (fork had write-protected them), and the kernel "
+			    "reused the page in place "
 			    "(reuses %+lld, copies %+lld in the region; 'reusable' %lld).",
 			    count_of(k, "write", "writes"), reuses, copies,
 			    area(pr, PARENT, R_REUSABLE));
@@ -352,9 +353,11 @@ static int lesson_segments(struct probe *pr)
 	TRY(report_take(pr, "fork(): parent and child share every segment", PC, 2));
 	for (i = 0; i < 4; i++)
 		shared[i] = pr->view[CHILD].area[i][R_SHARED];
-	report_note(pr, "As in the seed's example: a global in data (1), one in bss (2), a heap "
-		    "value (3) and a local on the stack (4), each in its own mapping, whole "
-		    "mappings here, not one region: the events are the whole process's.");
+	report_note(pr, "A global in data (1), one in bss (2), a heap value (3) and a local on the "
+		    "stack (4), each in its own mapping.  The rows are whole mappings of the "
+		    "program, not one region, and the events on the first row are the whole "
+		    "process's.  Not every page is shared: those each process wrote since fork "
+		    "returned (its stack, its data) are private already.");
 	if (known(shared[0]) && known(pr->view[CHILD].area[0][R_COW]))
 		report_note(pr, "In data, 'cow' (%lld) counts more than 'shared' (%lld): it counts "
 			    "the program file's pages there too ('file' %lld), read but never "
@@ -425,7 +428,7 @@ static int lesson_zero(struct probe *pr)
 	TRY(report_take(pr, "fork()", PC, 2));
 	expect(pr, eq(area(pr, CHILD, R_RSS), 0) && eq(area(pr, CHILD, R_ZERO), 0),
 	       "the child got the parent's zero-page mappings");
-	report_note(pr, "fork() copies the page tables of a private mapping only once it holds "
+	report_note(pr, "fork() copies the page tables of a private mapping only if it holds "
 		    "anonymous pages: this one holds none, so the child starts with nothing "
 		    "mapped there and will fault its pages in.");
 	report_show(pr);
@@ -528,7 +531,10 @@ static int lesson_madvise(struct probe *pr, const char *advice)
 	TRY(cmd(pr, PARENT, "madvise %s", advice));
 	snprintf(text, sizeof(text), "the parent writes %s, then madvise(MADV_%s)", pages_of(n),
 		 !strcmp(advice, "dontfork") ? "DONTFORK" : "WIPEONFORK");
-	TRY(report_step(pr, text, P, 1));
+	TRY(report_take(pr, text, P, 1));
+	report_note(pr, "madvise() changes nothing the map shows: it marks the mapping, and "
+		    "fork() will read the mark.");
+	report_show(pr);
 
 	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	v = puppet_cmd(&pr->pup[CHILD], pr->err, sizeof(pr->err), "peek 0");
@@ -537,7 +543,7 @@ static int lesson_madvise(struct probe *pr, const char *advice)
 	if (v < 0)
 		report_note(pr, "The child reads page 0: SIGSEGV.");
 	else
-		report_note(pr, "The child reads page 0: %ld (the parent wrote 1).", v);
+		report_note(pr, "The child reads page 0: %ld (the parent had written 1 there).", v);
 	TRY(report_take(pr, "fork(), then the child reads the region", PC, 2));
 	if (!strcmp(advice, "dontfork")) {
 		expect(pr, v < 0 && pr->view[CHILD].pages == NULL,
@@ -664,7 +670,10 @@ static int lesson_vfork(struct probe *pr)
 
 	TRY(lesson_start(pr, 2, two));
 	TRY(lesson_written_region(pr, "anon", n));
-	TRY(report_step(pr, "the parent maps and writes the region", P, 1));
+	TRY(report_take(pr, "the parent maps and writes the region", P, 1));
+	report_note(pr, "The parent's own %s, mapped once (frames %lld).", pages_of(n),
+		    pr->cur.frames);
+	report_show(pr);
 	pr->forked[PARENT] = pr->forked[CHILD] = true;
 	TRY(puppet_vfork_start(pr->pup, PARENT, CHILD, pr->err, sizeof(pr->err)));
 	pr->vfork_child = CHILD;	/* end_puppets() finishes the vfork if we fail */
@@ -672,9 +681,11 @@ static int lesson_vfork(struct probe *pr)
 	expect(pr, eq(area(pr, PARENT, R_SHARED), 0) && eq(area(pr, CHILD, R_PRIVATE), n),
 	       "vfork copied page tables");
 	expect(pr, eq(pr->cur.frames, n), "vfork changed the frames");
-	report_note(pr, "No page tables were copied, nothing is shared: the child runs in the "
-		    "parent's own address space, so both rows show the very same %s, each "
-		    "mapped once (frames %lld).", pages_of(n), pr->cur.frames);
+	report_note(pr, "No page tables were copied: the child runs in the parent's own address "
+		    "space, the same pages under the same page tables, so both rows show the "
+		    "very same %s, each still mapped once ('shared' counts pages mapped by "
+		    "more than one page table: 0), and the frames are the same %lld.",
+		    pages_of(n), pr->cur.frames);
 	report_show(pr);
 	pr->vfork_child = 0;
 	TRY(puppet_vfork_finish(pr->pup, PARENT, CHILD, pr->err, sizeof(pr->err)));
@@ -689,10 +700,37 @@ static int lesson_vfork(struct probe *pr)
 
 /* ---- thp ---- */
 
+/*
+ * frames counts the frames the processes map.  A page of a huge page that
+ * a copy replaced in every process is mapped by none, yet stays allocated
+ * with the huge page until the kernel splits it: say how many.
+ */
+static void thp_unmapped_note(struct probe *pr, long long *unmapped)
+{
+	long long copies = 0, d = change(pr->cur.frames, pr->cur.frames_before);
+	int k;
+
+	for (k = 0; k < pr->cur.n; k++) {
+		long long c = region_change(pr, pr->cur.who[k], E_COPIES);
+
+		if (!known(c) || !known(d))
+			return;
+		copies += c;
+	}
+	*unmapped += copies - d;
+	if (*unmapped > 0)
+		report_note(pr, "frames counts the frames these processes map: %lld copies, %+lld "
+			    "frames.  %s of the first huge page %s now mapped by no process, yet "
+			    "%s allocated as part of it until the kernel splits the huge page (a "
+			    "deferred split, when memory runs short).", copies, d,
+			    count_of(*unmapped, "page", "pages"), *unmapped == 1 ? "is" : "are",
+			    *unmapped == 1 ? "stays" : "stay");
+}
+
 static int lesson_thp(struct probe *pr)
 {
 	long n = 2 * THP_PAGES;
-	long long reusable, copies, reuses;
+	long long reusable, copies, reuses, unmapped = 0;
 
 	TRY(lesson_start(pr, 2, two));
 	TRY(lesson_written_region(pr, "thp", n));
@@ -708,8 +746,9 @@ static int lesson_thp(struct probe *pr)
 		report_show(pr);
 		return 0;
 	}
-	report_note(pr, "Two huge pages, each mapped by one PMD entry ('thp' %lld; W in the map, "
-		    "rows marked huge).", area(pr, PARENT, R_THP));
+	report_note(pr, "Two huge pages, each mapped by one PMD entry, a page-table entry one "
+		    "level up that maps 2 MiB at once ('thp' %lld; W in the map, rows marked "
+		    "huge).", area(pr, PARENT, R_THP));
 	report_show(pr);
 	/*
 	 * The huge pages stay; khugepaged, which every 10 s may collapse
@@ -750,20 +789,22 @@ static int lesson_thp(struct probe *pr)
 		    "copied a page (copies %+lld in the region): the huge page was not the "
 		    "parent's alone.  Now the child alone maps the 511 pages of it that it has "
 		    "not written.  What its writes will do is a policy that changed over the "
-		    "years, and the module asks this kernel's: 'reusable' %lld.",
+		    "years, and cowstat asks the running kernel: 'reusable' %lld.",
 		    region_change(pr, PARENT, E_COPIES), reusable);
 	if (eq(reusable, THP_PAGES - 1))
 		report_note(pr, "This kernel (6.15 and later) knows that one process maps the "
 			    "whole huge page and that every reference to it is a mapping: each "
 			    "write keeps its page in place (r).  6.9 to 6.14 copied every page of a "
-			    "huge page once it had been shared; 6.1 copied all but the last.");
+			    "huge page once it had been shared; 6.1 to 6.8 all but the last.");
 	else
 		report_note(pr, "The child's 'cow' %lld counts them (c): these 511, and the %d pages "
-			    "of the second huge page, still shared.  6.9 to 6.14 copy all 511; 6.1 "
-			    "copies all but the last, which it reuses once the child holds the only "
-			    "reference; 6.15 and later reuse all 511 in place.",
+			    "of the second huge page, still shared: as things stand, each next write "
+			    "copies.  6.9 to 6.14 copy all 511; 6.1 to 6.8 copy all but the last, "
+			    "which by then finds the child holding the huge page's only reference "
+			    "and reuses it; 6.15 and later reuse all 511 in place.",
 			    area(pr, CHILD, R_COW), THP_PAGES);
 	frames_note(pr);
+	thp_unmapped_note(pr, &unmapped);
 	report_show(pr);
 
 	TRY(cmd(pr, CHILD, "write 0 %d", THP_PAGES));
@@ -778,12 +819,14 @@ static int lesson_thp(struct probe *pr)
 	else if (eq(reuses, 1))
 		report_note(pr, "The child's writes copied %lld pages (copies %+lld in the region); "
 			    "the last one found the child holding the huge page's only reference "
-			    "and reused it (reuses +1), as 6.1 to 6.8 do.", copies, copies);
+			    "and reused it (reuses +1), as 6.1 to 6.8 do.  Page 0 was the child's "
+			    "own already (w): its write made no fault.", copies, copies);
 	else
 		report_note(pr, "The child's writes copied their pages (copies %+lld, reuses %+lld "
 			    "in the region).", copies, reuses);
 	report_note(pr, "The second huge page is still mapped whole by both.");
 	frames_note(pr);
+	thp_unmapped_note(pr, &unmapped);
 	report_show(pr);
 	return 0;
 }

@@ -32,7 +32,8 @@ static const struct map_char {
 	[PS_SHARED] = { '2', '2', "2-9 +", "31", WITH_MODULE | WITHOUT,
 			"shared: its map count (+: 10 or more); the next write copies it" },
 	[PS_COPY_ONCE] = { 'c', 'C', "c", "35", WITH_MODULE,
-			   "mapped once, yet the next write copies it (a huge page's part)" },
+			   "mapped once, yet as things stand the next write copies it (part of "
+			   "a huge page another process maps)" },
 	[PS_NOCOW] = { 'a', 'A', "a", "37", WITH_MODULE,
 		       "anonymous, and a write is no copy-on-write (a read-only mapping)" },
 	[PS_PRIVATE] = { 'p', 'p', "p", "32", WITHOUT,
@@ -91,7 +92,8 @@ void map_legend(FILE *out, bool module, bool root, const char *indent)
 	if (module)
 		fprintf(out, "%s  %s  the same, in a huge PMD mapping; a row with one ends in 'huge'\n",
 			indent, huge);
-	fprintf(out, "%s  %-6s under a row: the page changed since the step before\n", indent, "^");
+	fprintf(out, "%s  %-6s under a row: the page changed since the step before (its state, map "
+		"count or huge mapping)\n", indent, "^");
 }
 
 static bool page_changed(const struct page_info *pages, const struct page_info *before,

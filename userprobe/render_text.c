@@ -77,12 +77,16 @@ static void area_rows(struct probe *pr, int who)
 static const char *elsewhere_cause(const struct view *s)
 {
 	if (s->started && s->forked)
-		return "the program starting up, and fork() returning: their first writes to "
-		       "its stack and data";
+		return "the program starting up (its first writes to its data pages, copied from "
+		       "the program file), then fork() returning (its first writes since to its "
+		       "stack and data)";
 	if (s->started)
-		return "the program starting up: its first writes to its data and stack";
+		return "the program starting up: its first writes to its data pages, copied from "
+		       "the program file, and to pages it already had";
 	if (s->forked)
-		return "fork() returning: its first writes to its stack and data since";
+		return "fork() returning: its first writes since to its stack and data, which "
+		       "fork had made shared (copies) or the other process had already copied, "
+		       "leaving them its own (reuses)";
 	return "its own stack, written while it carried out the step";
 }
 
@@ -105,7 +109,7 @@ static void elsewhere_lines(struct probe *pr)
 	for (k = 0; k < pr->cur.n; k++) {
 		int who = pr->cur.who[k];
 		const struct view *s = &pr->view[who];
-		char text[256], role[16];
+		char text[512], role[16];
 		long long d[2];
 
 		for (c = 0; c < 2; c++) {

@@ -41,10 +41,10 @@ void timing_caption(struct probe *pr, int runs)
 			    "the median of %d runs.", runs);
 		break;
 	case CLOCK_TCG:
-		report_note(pr, "TCG timings vary: this VM emulates the CPU without -icount, and the "
-			    "same run may take several times longer the next time.  For stable "
-			    "figures run `make plots` (guest instructions).  The median of %d runs, "
-			    "with the spread.", runs);
+		report_note(pr, "TCG timings vary: this VM emulates the CPU (QEMU's TCG), many times "
+			    "slower than real hardware, and the same run may take several times "
+			    "longer the next time.  For stable figures run `make plots` (guest "
+			    "instructions).  The median of %d runs, with the spread.", runs);
 		break;
 	case CLOCK_HOST:
 		report_note(pr, "Measured on this machine, %d runs, median (ns), with the spread "
@@ -79,7 +79,7 @@ const char *timing_human(double v, char *buf, size_t len)
 	int u = 0;
 
 	if (v < 1000000) {
-		snprintf(buf, len, v == (long long)v ? "%.0f" : "%.1f", v);
+		snprintf(buf, len, v == (long long)v ? "%.0f" : v < 1 ? "%.3f" : "%.1f", v);
 		return buf;
 	}
 	while (v >= 1000 && u < 3) {

@@ -102,4 +102,7 @@ bool drop_sys_admin(void);
 /* Become STUDENT_UID (group too); false if that failed. */
 bool become_student(void);
 
+/* Run @fn in a child; its exit status (0: every check there passed). */
+int in_child(int (*fn)(void *), void *arg);
+
 #endif /* COWSTAT_COWTEST_H */

@@ -95,7 +95,8 @@ static enum ktap_result bytes_follow_the_writes(const char **skip)
 	(void)skip;
 	if (!spawn(p, 2, "t-pagemap"))
 		return KTAP_FAIL;
-	if (!pcmd(&p[PARENT], "map anon %d", N) || !pcmd(&p[PARENT], "write 0 %d", N - 4) ||
+	if (!pcmd(&p[PARENT], "pin") || !pcmd(&p[PARENT], "map anon %d", N) ||
+	    !pcmd(&p[PARENT], "write 0 %d", N - 4) ||
 	    !pcmd(&p[PARENT], "read %d 2", N - 4))
 		goto out;
 	addr = region_addr(&p[PARENT]);
@@ -226,17 +227,10 @@ static int student_picks(void *unused)
 
 static enum ktap_result student_sees_its_own(const char **skip)
 {
-	int status = -1;
-	pid_t pid;
+	int status = in_child(student_picks, NULL);
 
 	(void)skip;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0)
-		_exit(student_picks(NULL));
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "as uid 1000: status %#x", status);
+	check(status == 0, "as uid 1000: exit status %d", status);
 	return KTAP_PASS;
 }
 
@@ -256,7 +250,13 @@ static enum ktap_result watched_range_counts_apart(const char **skip)
 	(void)skip;
 	if (!spawn(p, 2, "t-watch"))
 		return KTAP_FAIL;
-	if (!pcmd(&p[PARENT], "map anon %d", N) || !pcmd(&p[PARENT], "write 0 %d", N))
+	/*
+	 * On one CPU, the child too: a page just written sits in that CPU's
+	 * LRU batch, and a write fault on another CPU would copy it rather
+	 * than reuse it (see the lessons' start()).
+	 */
+	if (!pcmd(&p[PARENT], "pin") || !pcmd(&p[PARENT], "map anon %d", N) ||
+	    !pcmd(&p[PARENT], "write 0 %d", N))
 		goto out;
 	addr = region_addr(&p[PARENT]);
 	fd = open(PAGEMAP, O_RDONLY | O_CLOEXEC);
@@ -308,7 +308,8 @@ static enum ktap_result huge_reuse_counts_at_the_write(const char **skip)
 	}
 	if (!spawn(p, 2, "t-hugewatch"))
 		return KTAP_FAIL;
-	if (!pcmd(&p[PARENT], "map thp 512") || !pcmd(&p[PARENT], "write 0 512"))
+	if (!pcmd(&p[PARENT], "pin") || !pcmd(&p[PARENT], "map thp 512") ||
+	    !pcmd(&p[PARENT], "write 0 512"))
 		goto out;
 	if (smaps_rollup_kb(p[PARENT].pid, "AnonHugePages") < 2048) {
 		*skip = "no huge page was given";

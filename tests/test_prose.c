@@ -318,26 +318,24 @@ static enum ktap_result notes_without_module(const char **skip)
 	return KTAP_PASS;
 }
 
+static int student_notes(void *unused)
+{
+	(void)unused;
+	if (!become_student())
+		return 100;
+	check_lesson_notes("split", "");
+	check_lesson_notes("split", "-k 0");
+	check_lesson_notes("zero", "");
+	return check_failures ? 1 : 0;
+}
+
 /* As uid 1000 (no frame numbers, no kpagecount): the same rule. */
 static enum ktap_result notes_as_student(const char **skip)
 {
-	int status = -1;
-	pid_t pid;
+	int status = in_child(student_notes, NULL);
 
 	(void)skip;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		if (!become_student())
-			_exit(100);
-		check_lesson_notes("split", "");
-		check_lesson_notes("split", "-k 0");
-		check_lesson_notes("zero", "");
-		_exit(check_failures ? 1 : 0);
-	}
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "as uid 1000: status %#x", status);
+	check(status == 0, "as uid 1000: exit status %d", status);
 	return KTAP_PASS;
 }
 

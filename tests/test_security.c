@@ -25,20 +25,6 @@
 
 #include "cowtest.h"
 
-/* Run @fn in a child; its exit status (0: every check there passed). */
-static int in_child(int (*fn)(void *), void *arg)
-{
-	int status = -1;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0)
-		_exit(fn(arg));
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
-}
 
 /* Rows of @path; pids in @pids (up to @max); the count, or -1. */
 static int rows_of(const char *path, long long *pids, int max)

@@ -39,7 +39,7 @@ TEST_SRCS := $(filter-out $(GUEST_TOOL_SRCS),$(wildcard tests/*.c)) \
 	userprobe/puppet_faults.c
 MODULE_SRCS := $(wildcard module/*.c module/*.h module/conftest/*.c) Kbuild module/Kbuild
 
-.PHONY: FORCE all module deps kernel image run shell test test-kernels test-stress test-debug bench bench-kernels plots lessons check dkms-check install uninstall clean distclean
+.PHONY: FORCE all module deps kernel image run shell test test-kernels test-stress test-debug bench bench-kernels plots lessons html test-html check dkms-check install uninstall clean distclean
 all: module userprobe/cowprobe tests/cowstat_test $(GUEST_TOOL_SRCS:.c=)
 
 # Kbuild decides what to rebuild; it also notices a different KDIR.
@@ -117,10 +117,14 @@ plots: image
 dkms-check:
 	tests/dkms.sh $$(vm/kver.sh --tested)
 
-# Every lesson, as text, into build/lessons.txt.
-lessons: image
-	vm/boot.sh lessons; status=$$?; tr -d '\r' <build/vm-lessons/result.log | \
-		grep -v '^cowstat-vm: exit' >build/lessons.txt; echo "lessons: build/lessons.txt"; exit $$status
+# Every lesson: the transcripts in docs/lessons/, the HTML pages and their
+# index in build/html/ (tests/lessons.sh).
+lessons html: image
+	tests/lessons.sh
+
+# The HTML pages in headless Chromium: steps and map cells as the JSON has them.
+test-html: html
+	tests/html.sh
 
 check: deps
 	$(MAKE) all

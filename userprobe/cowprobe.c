@@ -28,7 +28,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cowprobe [-n pages] [-k pages] [-p path] [--json | --csv] [--no-map]\n"
+		"usage: cowprobe [-n pages] [-k pages] [-p path] [--json | --csv | --html] [--no-map]\n"
 		"                [--color=when] [lesson]\n"
 		"       cowprobe --list\n"
 		"\n"
@@ -43,6 +43,7 @@ static void usage(FILE *out)
 		"              counts come from /proc/PID/pagemap)\n"
 		"  --json      one JSON object per step (or measurement)\n"
 		"  --csv       comma-separated values, a header line first\n"
+		"  --html      one self-contained HTML page (inline CSS, no script)\n"
 		"  --no-map    no page maps\n"
 		"  --color=when  colour the page maps: auto (on a terminal, unless NO_COLOR\n"
 		"              is set; the default), always or never\n"
@@ -173,11 +174,12 @@ static void end_puppets(struct probe *pr)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_CSV, OPT_NO_MAP, OPT_LIST, OPT_COLOR };
+	enum { OPT_JSON = 256, OPT_CSV, OPT_HTML, OPT_NO_MAP, OPT_LIST, OPT_COLOR };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "html", no_argument, NULL, OPT_HTML },
 		{ "no-map", no_argument, NULL, OPT_NO_MAP },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "color", required_argument, NULL, OPT_COLOR },
@@ -189,7 +191,8 @@ int main(int argc, char **argv)
 	};
 	const struct lesson *lesson;
 	const char *color = NULL;
-	bool table_given = false, json = false, csv = false;
+	bool table_given = false;
+	int formats = 0;
 	int opt, ret;
 
 	if (argc > 1 && !strcmp(argv[1], PUPPET_FLAG))
@@ -209,11 +212,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			pr.format = FMT_JSON;
-			json = true;
+			formats++;
 			break;
 		case OPT_CSV:
 			pr.format = FMT_CSV;
-			csv = true;
+			formats++;
+			break;
+		case OPT_HTML:
+			pr.format = FMT_HTML;
+			formats++;
 			break;
 		case OPT_COLOR:
 			color = optarg;
@@ -234,8 +241,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		bad_usage("unexpected argument '%s'", argv[optind + 1]);
-	if (json && csv)
-		bad_usage("%s: choose one output format", "--json and --csv");
+	if (formats > 1)
+		bad_usage("%s: choose one output format", "--json, --csv and --html");
 	pr.color = pr.format == FMT_TEXT && parse_color(color);
 	pr.lesson = optind < argc ? argv[optind] : "split";
 	lesson = find_lesson(pr.lesson);
@@ -283,11 +290,15 @@ int main(int argc, char **argv)
 			map_legend(stdout, pr.pagemap_fd >= 0, pr.zero_pfn != 0, "");
 	}
 	report_text(&pr, "\n");
+	if (pr.format == FMT_HTML)
+		html_begin(&pr, lesson->summary);
 	ret = lesson->run(&pr);
 	if (ret)
 		fprintf(stderr, "cowprobe: %s: %s\n", lesson->name, pr.err);
 	end_puppets(&pr);
 	report_free(&pr);
+	if (pr.format == FMT_HTML)
+		html_end(&pr);
 	if (fflush(stdout) || ferror(stdout)) {
 		perror("cowprobe: stdout");
 		return 1;

@@ -747,8 +747,8 @@ static int lesson_thp(struct probe *pr)
 		return 0;
 	}
 	report_note(pr, "Two huge pages, each mapped by one PMD entry, a page-table entry one "
-		    "level up that maps 2 MiB at once ('thp' %lld; W in the map, rows marked "
-		    "huge).", area(pr, PARENT, R_THP));
+		    "level up that maps 2 MiB at once ('thp' %lld; W in the map: capitals "
+		    "for a huge mapping).", area(pr, PARENT, R_THP));
 	report_show(pr);
 	/*
 	 * The huge pages stay; khugepaged, which every 10 s may collapse
@@ -759,7 +759,7 @@ static int lesson_thp(struct probe *pr)
 	TRY(lesson_fork_child(pr, PARENT, CHILD, "cow-child"));
 	TRY(report_take(pr, "fork(): both map the two huge pages", PC, 2));
 	report_note(pr, "fork() copied the two PMD entries: both processes map both huge pages "
-		    "whole, shared (2 in the map, rows marked huge).");
+		    "whole, shared (2 in the map).");
 	report_show(pr);
 
 	TRY(cmd(pr, CHILD, "write 0 1"));

@@ -21,31 +21,32 @@
 static const struct map_char {
 	char ch, huge_ch;	/* huge_ch: in a huge PMD mapping */
 	const char *shown;	/* as the legend names it */
-	const char *sgr;	/* colour: an ANSI SGR parameter */
+	const char *sgr;	/* colour on a terminal: an ANSI SGR parameter */
+	const char *css;	/* colour in HTML (render_html.c) */
 	int modes;
 	const char *meaning;
 } map_chars[NR_PAGE_STATES] = {
-	[PS_WRITABLE] = { 'w', 'W', "w", "32", WITH_MODULE,
+	[PS_WRITABLE] = { 'w', 'W', "w", "32", "#a5d6a7", WITH_MODULE,
 			  "private, writable: the next write makes no fault" },
-	[PS_REUSE] = { 'r', 'R', "r", "33", WITH_MODULE,
+	[PS_REUSE] = { 'r', 'R', "r", "33", "#ffe082", WITH_MODULE,
 		       "private, write-protected: the next write faults and keeps the page" },
-	[PS_SHARED] = { '2', '2', "2-9 +", "31", WITH_MODULE | WITHOUT,
+	[PS_SHARED] = { '2', '2', "2-9 +", "31", "#ef9a9a", WITH_MODULE | WITHOUT,
 			"shared: its map count (+: 10 or more); the next write copies it" },
-	[PS_COPY_ONCE] = { 'c', 'C', "c", "35", WITH_MODULE,
+	[PS_COPY_ONCE] = { 'c', 'C', "c", "35", "#ce93d8", WITH_MODULE,
 			   "mapped once, yet as things stand the next write copies it (part of "
 			   "a huge page another process maps)" },
-	[PS_NOCOW] = { 'a', 'A', "a", "37", WITH_MODULE,
+	[PS_NOCOW] = { 'a', 'A', "a", "37", "#e0e0e0", WITH_MODULE,
 		       "anonymous, and a write is no copy-on-write (a read-only mapping)" },
-	[PS_PRIVATE] = { 'p', 'p', "p", "32", WITHOUT,
+	[PS_PRIVATE] = { 'p', 'p', "p", "32", "#a5d6a7", WITHOUT,
 			 "private: mapped once (what a write does needs the module)" },
-	[PS_SHARED_ANY] = { 'S', 'S', "S", "31", NOT_ROOT,
+	[PS_SHARED_ANY] = { 'S', 'S', "S", "31", "#ef9a9a", NOT_ROOT,
 			    "shared, map count unknown (the count needs root)" },
-	[PS_ZERO] = { '0', 'Z', "0", "34", WITH_MODULE | WITHOUT,
+	[PS_ZERO] = { '0', 'Z', "0", "34", "#90caf9", WITH_MODULE | WITHOUT,
 		      "the zero page (Z: the huge zero page); the next write copies it" },
-	[PS_FILE] = { 'f', 'F', "f", "36", WITH_MODULE | WITHOUT,
+	[PS_FILE] = { 'f', 'F', "f", "36", "#80deea", WITH_MODULE | WITHOUT,
 		      "file or shmem: written in place if MAP_SHARED, else copied" },
-	[PS_SWAP] = { 's', 's', "s", "2", WITH_MODULE | WITHOUT, "swapped out" },
-	[PS_ABSENT] = { '.', '.', ".", "2", WITH_MODULE | WITHOUT,
+	[PS_SWAP] = { 's', 's', "s", "2", "#bdbdbd", WITH_MODULE | WITHOUT, "swapped out" },
+	[PS_ABSENT] = { '.', '.', ".", "2", "#ffffff", WITH_MODULE | WITHOUT,
 			"not present: never touched, or gone" },
 };
 
@@ -180,4 +181,63 @@ void map_draw(struct probe *pr, const char *label, const struct page_info *pages
 	}
 	if (same)
 		printf("  %-8s  ... %lu more row%s the same\n", "", same, same > 1 ? "s" : "");
+}
+
+/* ---- the same map in HTML (render_html.c) ---- */
+
+/* One CSS rule a state: ".s3 { background: ... }". */
+void map_css(FILE *out)
+{
+	int i;
+
+	for (i = 0; i < NR_PAGE_STATES; i++)
+		fprintf(out, ".s%d{background:%s}", i, map_chars[i].css);
+	fprintf(out, "\n");
+}
+
+static void html_cell(FILE *out, const struct page_info *p, bool changed)
+{
+	fprintf(out, "<span class=\"pg s%d%s%s\">%c</span>", p->state, p->huge ? " huge" : "",
+		changed ? " chg" : "", page_char(p));
+}
+
+void map_legend_html(FILE *out, bool module, bool root)
+{
+	int mode = module ? WITH_MODULE : root ? WITHOUT : WITHOUT | NOT_ROOT;
+	struct page_info p = { 0 };
+	size_t i;
+
+	fprintf(out, "<table class=\"legend\"><caption>Page map: a cell a page, for what the "
+		"next write to it does</caption>\n");
+	for (i = 0; i < sizeof(legend_order) / sizeof(legend_order[0]); i++) {
+		const struct map_char *c = &map_chars[legend_order[i]];
+
+		if (!(c->modes & mode))
+			continue;
+		p.state = legend_order[i];
+		p.maps = 2;
+		fprintf(out, "<tr><td>");
+		html_cell(out, &p, false);
+		fprintf(out, "</td><td><code>%s</code></td><td>%s</td></tr>\n", c->shown, c->meaning);
+	}
+	if (module)
+		fprintf(out, "<tr><td><span class=\"pg s%d huge\">W</span></td><td></td><td>a capital, "
+			"underlined: the same, in a huge PMD mapping</td></tr>\n", PS_WRITABLE);
+	fprintf(out, "<tr><td><span class=\"pg s%d chg\">w</span></td><td></td><td>outlined: the "
+		"page changed since the step before</td></tr>\n</table>\n", PS_WRITABLE);
+}
+
+/* Every page a cell, ROW to a line: nothing folded, a projector shows them all. */
+void map_draw_html(FILE *out, const char *label, const struct page_info *pages,
+		   const struct page_info *before, unsigned long n)
+{
+	unsigned long i;
+
+	fprintf(out, "<div class=\"map\"><div class=\"who\">%s</div><div class=\"cells\">", label);
+	for (i = 0; i < n; i++) {
+		if (i && i % ROW == 0)
+			fprintf(out, "<br>");
+		html_cell(out, &pages[i], page_changed(pages, before, i));
+	}
+	fprintf(out, "</div></div>\n");
 }

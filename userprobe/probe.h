@@ -13,7 +13,7 @@
 
 #include "puppet.h"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_CSV };
+enum format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_HTML };
 
 /* The page columns of a mapping, and the event columns of a process. */
 enum { R_RSS, R_ANON, R_SHARED, R_PRIVATE, R_COW, R_REUSABLE, R_ZERO, R_FILE, R_THP, NR_RCOLS };
@@ -99,6 +99,7 @@ struct probe {
 	bool have_module;		/* /proc/cowstat and /proc/cowstat_maps */
 	int pagemap_fd;			/* /proc/cowstat_pagemap, or -1 */
 	bool csv_header_done;
+	bool html_table_open;		/* a measurement table (report_header()) */
 	struct step cur;
 	struct view view[PUPPET_MAX], prev[PUPPET_MAX];
 	bool have_view[PUPPET_MAX], have_prev[PUPPET_MAX];
@@ -134,14 +135,22 @@ void report_header(struct probe *pr, const char *first, int n, const char *const
 void report_summary(struct probe *pr);
 void report_free(struct probe *pr);
 
-/* step.c: reading one step's numbers */
+/* step.c: reading one step's numbers, and what the renderers share */
 int step_take(struct probe *pr);
 void step_forget(struct probe *pr, int who);
+long long row_event(struct probe *pr, const struct view *s, int c);
+const char *elsewhere_cause(const struct view *s);
+long long elsewhere_change(struct probe *pr, int who, int c);
 
 /* render_*.c: one step in each format */
 void render_text(struct probe *pr);
 void render_json(struct probe *pr);
 void render_csv(struct probe *pr);
+void render_html(struct probe *pr);
+void html_begin(struct probe *pr, const char *summary);
+void html_end(struct probe *pr);
+void html_escape(const char *s);
+void html_paragraphs(const char *text, const char *class);
 void json_str(const char *s);
 void json_lines(const char *text);
 void text_paragraphs(const char *text, const char *prefix);
@@ -161,6 +170,10 @@ bool page_shared(const struct page_info *p);
 void map_legend(FILE *out, bool module, bool root, const char *indent);
 void map_draw(struct probe *pr, const char *label, const struct page_info *pages,
 	      const struct page_info *before, unsigned long n);
+void map_css(FILE *out);
+void map_legend_html(FILE *out, bool module, bool root);
+void map_draw_html(FILE *out, const char *label, const struct page_info *pages,
+		   const struct page_info *before, unsigned long n);
 
 /* timing.c: the clock of the timing lessons, and their figures */
 enum clock_kind { CLOCK_HOST, CLOCK_TCG, CLOCK_ICOUNT };

@@ -29,18 +29,6 @@ static void print_num(long long v, const long long *prev, int width)
 		printf(" %*lld", width, v);
 }
 
-/*
- * The events a row shows: a lesson's region has its own (rcopies,
- * rreuses), "-" where it is not mapped; the areas of the segments lesson
- * show the whole process's.  forks are always the whole process's.
- */
-static long long row_event(struct probe *pr, const struct view *s, int c)
-{
-	if (c != E_FORKS && pr->region_pages && pr->have_module)
-		return s->region_event[c];
-	return s->event[c];
-}
-
 static void area_rows(struct probe *pr, int who)
 {
 	const struct view *s = &pr->view[who];
@@ -73,33 +61,6 @@ static void area_rows(struct probe *pr, int who)
 	}
 }
 
-/* Why a process's events outside the region happened. */
-static const char *elsewhere_cause(const struct view *s)
-{
-	if (s->started && s->forked)
-		return "the program starting up (its first writes to its data pages, copied from "
-		       "the program file), then fork() returning (its first writes since to its "
-		       "stack and data)";
-	if (s->started)
-		return "the program starting up: its first writes to its data pages, copied from "
-		       "the program file, and to pages it already had";
-	if (s->forked)
-		return "fork() returning: its first writes since to its stack and data, which "
-		       "fork had made shared (copies) or the other process had already copied, "
-		       "leaving them its own (reuses)";
-	return "its own stack, written while it carried out the step";
-}
-
-/* Events outside the region: all of them where the region is not mapped. */
-static long long elsewhere(const struct view *s, int c)
-{
-	if (s->event[c] == NA)
-		return NA;
-	if (s->region_event[c] == NA)
-		return s->pages ? NA : s->event[c];
-	return s->event[c] - s->region_event[c];
-}
-
 static void elsewhere_lines(struct probe *pr)
 {
 	int k, c;
@@ -108,20 +69,16 @@ static void elsewhere_lines(struct probe *pr)
 		return;		/* the areas' rows show the whole process's events */
 	for (k = 0; k < pr->cur.n; k++) {
 		int who = pr->cur.who[k];
-		const struct view *s = &pr->view[who];
 		char text[512], role[16];
 		long long d[2];
 
-		for (c = 0; c < 2; c++) {
-			d[c] = elsewhere(s, c);
-			if (d[c] != NA && pr->have_prev[who] && elsewhere(&pr->prev[who], c) != NA)
-				d[c] -= elsewhere(&pr->prev[who], c);
-		}
+		for (c = 0; c < 2; c++)
+			d[c] = elsewhere_change(pr, who, c);
 		if (d[0] == NA || d[1] == NA || (!d[0] && !d[1]))
 			continue;
 		snprintf(role, sizeof(role), "%-8s ", pr->role[who]);
 		snprintf(text, sizeof(text), "elsewhere in the process: copies %+lld, reuses %+lld: "
-			 "%s\n", d[0], d[1], elsewhere_cause(s));
+			 "%s\n", d[0], d[1], elsewhere_cause(&pr->view[who]));
 		text_paragraphs(text, role);
 	}
 }

@@ -96,6 +96,8 @@ void report_show(struct probe *pr)
 		render_text(pr);
 	else if (pr->format == FMT_JSON)
 		render_json(pr);
+	else if (pr->format == FMT_HTML)
+		render_html(pr);
 	else
 		render_csv(pr);
 	fflush(stdout);
@@ -137,6 +139,16 @@ void report_record(struct probe *pr, const char *table, int n,
 		for (i = 0; i < n; i++)
 			printf(vals[i] == (long long)vals[i] ? ",%.0f" : ",%.3f", vals[i]);
 		printf("\n");
+	} else if (pr->format == FMT_HTML) {
+		printf("<tr><td class=\"l\">");
+		html_escape(table);
+		printf("</td>");
+		for (i = 0; i < n; i++) {
+			char buf[32];
+
+			printf("<td>%s</td>", timing_human(vals[i], buf, sizeof(buf)));
+		}
+		printf("</tr>\n");
 	} else {
 		printf("  %-14s", table);
 		for (i = 0; i < n; i++) {
@@ -154,6 +166,16 @@ void report_header(struct probe *pr, const char *first, int n, const char *const
 {
 	int i;
 
+	if (pr->format == FMT_HTML) {
+		printf("<table class=\"rows\"><tr><th>");
+		html_escape(first);
+		printf("</th>");
+		for (i = 0; i < n; i++)
+			printf("<th>%s</th>", keys[i]);
+		printf("</tr>\n");
+		pr->html_table_open = true;
+		return;
+	}
 	if (pr->format != FMT_TEXT)
 		return;
 	printf("  %-14s", first);
@@ -169,6 +191,12 @@ void report_summary(struct probe *pr)
 		text_paragraphs(pr->cur.notes, "");
 		text_paragraphs(pr->cur.unexpected, "UNEXPECTED: ");
 		printf("\n");
+	} else if (pr->format == FMT_HTML) {
+		if (pr->html_table_open)
+			printf("</table>\n");
+		pr->html_table_open = false;
+		html_paragraphs(pr->cur.notes, "note");
+		html_paragraphs(pr->cur.unexpected, "unexpected");
 	} else if (pr->format == FMT_JSON) {
 		printf("{\"lesson\":");
 		json_str(pr->lesson);
@@ -200,6 +228,10 @@ void report_free(struct probe *pr)
 			printf("}\n");
 		} else if (pr->format == FMT_TEXT) {
 			printf("  UNEXPECTED: %s\n", what);
+		} else if (pr->format == FMT_HTML) {
+			printf("<p class=\"unexpected\">");
+			html_escape(what);
+			printf("</p>\n");
 		}
 	}
 	pr->cur.unexpected[0] = '\0';

@@ -241,3 +241,54 @@ int step_take(struct probe *pr)
 	pr->last_frames = pr->cur.frames;
 	return 0;
 }
+
+/* ---- what the renderers share ---- */
+
+/*
+ * The events a row shows: a lesson's region has its own (rcopies,
+ * rreuses), "-" where it is not mapped; the areas of the segments lesson
+ * show the whole process's.  forks are always the whole process's.
+ */
+long long row_event(struct probe *pr, const struct view *s, int c)
+{
+	if (c != E_FORKS && pr->region_pages && pr->have_module)
+		return s->region_event[c];
+	return s->event[c];
+}
+
+/* Why a process's events outside the region happened. */
+const char *elsewhere_cause(const struct view *s)
+{
+	if (s->started && s->forked)
+		return "the program starting up (its first writes to its data pages, copied from "
+		       "the program file), then fork() returning (its first writes since to its "
+		       "stack and data)";
+	if (s->started)
+		return "the program starting up: its first writes to its data pages, copied from "
+		       "the program file, and to pages it already had";
+	if (s->forked)
+		return "fork() returning: its first writes since to its stack and data, which "
+		       "fork had made shared (copies) or the other process had already copied, "
+		       "leaving them its own (reuses)";
+	return "its own stack, written while it carried out the step";
+}
+
+/* Events outside the region: all of them where the region is not mapped. */
+static long long elsewhere(const struct view *s, int c)
+{
+	if (s->event[c] == NA)
+		return NA;
+	if (s->region_event[c] == NA)
+		return s->pages ? NA : s->event[c];
+	return s->event[c] - s->region_event[c];
+}
+
+/* The change of @who's events of column @c outside the region since it was last shown. */
+long long elsewhere_change(struct probe *pr, int who, int c)
+{
+	long long d = elsewhere(&pr->view[who], c);
+
+	if (d != NA && pr->have_prev[who] && elsewhere(&pr->prev[who], c) != NA)
+		d -= elsewhere(&pr->prev[who], c);
+	return d;
+}

@@ -4,9 +4,11 @@
 # Usage: vm/sections.sh RESULT_LOG PREFIX
 #
 # Split what a guest wrote to its result port into files: each part after
-# a line "== NAME" goes to PREFIXNAME.csv; "#" comment lines are printed.
+# a line "== NAME" goes to PREFIXNAME.csv, or to PREFIXNAME when NAME has
+# an extension or is in capitals; "#" comment lines of CSV are printed.
 set -euo pipefail
 tr -d '\r' <"$1" | grep -v '^cowstat-vm: exit' |
-	awk -v prefix="$2" '/^== / { file = prefix $2 ".csv"; printf "" > file; next }
-			    /^#/ { print; next }
+	awk -v prefix="$2" '/^== / { csv = $2 !~ /[.]/ && $2 !~ /^[A-Z]+$/
+				     file = prefix $2 (csv ? ".csv" : ""); printf "" > file; next }
+			    csv && /^#/ { print; next }
 			    file { print >> file }'

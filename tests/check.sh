@@ -78,6 +78,9 @@ cppcheck --std=c11 --enable=warning,style,performance,portability \
 	--suppress=variableScope --error-exitcode=1 --inline-suppr -q \
 	-Iuserprobe userprobe tests || fail "cppcheck"
 
+step "docs: README.md and docs/ show their generated files"
+"$TOP/tests/docs.sh" || fail "tests/docs.sh (make lessons updates the excerpts)"
+
 step "reproducible: the image built in two folders"
 "$TOP/tests/repro.sh" || fail "tests/repro.sh"
 

@@ -296,6 +296,7 @@ int main(int argc, char **argv)
 		const struct test_case *cases;
 		const int *n;
 	} suites[] = {
+		{ docs_cases, &nr_docs_cases },	/* first: a fresh VM, THP to be had */
 		{ row_cases, &nr_row_cases },
 		{ count_cases, &nr_count_cases },
 		{ event_cases, &nr_event_cases },

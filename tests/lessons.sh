@@ -20,8 +20,10 @@ mkdir -p "$parts" "$html" "$docs"
 "$TOP/vm/sections.sh" "$BUILD/vm-lessons/result.log" "$parts/"
 [ -s "$parts/KERNEL" ] || die "the lessons VM printed no lesson (see $BUILD/vm-lessons/)"
 
-# The transcripts, and the kernel they were made on (the check skips others).
+# The transcripts, and the kernel they were made on (the check skips
+# others); then the README's and docs' excerpts of them (tests/docs.sh).
 cp "$parts"/*.txt "$parts/KERNEL" "$docs/"
+"$TOP/tests/docs.sh" --update
 
 # The HTML pages, and an index of them.
 cp "$parts"/*.html "$html/"

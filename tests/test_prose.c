@@ -339,10 +339,82 @@ static enum ktap_result notes_as_student(const char **skip)
 	return KTAP_PASS;
 }
 
+/*
+ * The teaching guide's exercises (docs/teaching.md): each answer is a
+ * comment the test reads,
+ *	<!-- check: LESSON [OPTIONS] | step N | ROLE COLUMN = VALUE -->
+ * COLUMN a page column of the region, copies or reuses (their change in
+ * the region at that step), or "frames = VALUE" without a role; the
+ * lesson is run and the step's figure must be the answer.
+ */
+static bool exercise_holds(const char *spec)
+{
+	static struct step_nums st[STEPS];
+	char lesson[96], role[16] = "", col[16];
+	const struct proc_nums *p, *b;
+	long long want, got = LLONG_MIN;
+	int step, n, c;
+
+	if (sscanf(spec, " %95[^|]| step %d | frames = %lld", lesson, &step, &want) == 3) {
+		strcpy(col, "frames");
+	} else if (sscanf(spec, " %95[^|]| step %d | %15s %15s = %lld", lesson, &step, role, col,
+			  &want) != 5) {
+		return check(false, "exercise: cannot read '%s'", spec);
+	}
+	{
+		char *args = strchr(lesson, ' ');
+
+		if (args)
+			*args++ = '\0';
+		n = steps_of(lesson, args ? args : "", st, STEPS);
+	}
+	if (!check(step >= 1 && step <= n, "exercise '%s': the lesson has %d steps", spec, n))
+		return false;
+	p = same_role(&st[step - 1], role);
+	b = step > 1 ? same_role(&st[step - 2], role) : NULL;
+	if (!strcmp(col, "frames"))
+		got = st[step - 1].frames;
+	for (c = 0; p && c < COLS; c++)
+		if (!strcmp(col, cols[c]))
+			got = p->area[c];
+	if (p && (!strcmp(col, "copies") || !strcmp(col, "reuses"))) {
+		int e = col[0] == 'r';
+
+		got = b ? p->rev[e] - b->rev[e] : p->rev[e];
+	}
+	return check(got == want, "exercise '%s': the lesson shows %lld", spec, got);
+}
+
+static enum ktap_result exercises_hold(const char **skip)
+{
+	char line[512];
+	int n = 0;
+	FILE *f;
+
+	(void)skip;
+	f = fopen("/docs/teaching.md", "re");
+	if (!check(f != NULL, "no /docs/teaching.md in the image"))
+		return KTAP_FAIL;
+	while (fgets(line, sizeof(line), f)) {
+		char *spec = strstr(line, "<!-- check:"), *end;
+
+		if (!spec || !(end = strstr(spec, "-->")))
+			continue;
+		*end = '\0';
+		exercise_holds(spec + strlen("<!-- check:"));
+		n++;
+	}
+	fclose(f);
+	check(n >= 10, "only %d exercises checked", n);
+	ktap_diag("%d exercise answers checked against the lessons", n);
+	return KTAP_PASS;
+}
+
 const struct test_case prose_cases[] = {
 	{ "split_shows_exact_figures", split_shows_exact_figures },
 	{ "notes_cite_what_steps_show", notes_cite_what_steps_show },
 	{ "notes_without_module", notes_without_module },
 	{ "notes_as_student", notes_as_student },
+	{ "exercises_hold", exercises_hold },
 };
 const int nr_prose_cases = sizeof(prose_cases) / sizeof(prose_cases[0]);

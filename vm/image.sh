@@ -44,6 +44,10 @@ install -m 0755 "$TOP/tests/stall_bench" "$root/tests/stall_bench"
 install -m 0755 "$TOP/tests/bench-in-vm.sh" "$root/tests/bench-in-vm.sh"
 install -m 0755 "$TOP/tests/stress" "$root/tests/stress"
 install -m 0755 "$TOP/tests/stress-in-vm.sh" "$root/tests/stress-in-vm.sh"
+# The committed transcripts and teaching guide, which tests/test_docs.c checks.
+install -d "$root/docs/lessons"
+install -m 0644 "$TOP"/docs/lessons/* "$root/docs/lessons/"
+[ -f "$TOP/docs/teaching.md" ] && install -m 0644 "$TOP/docs/teaching.md" "$root/docs/teaching.md"
 # Setuid root (owner 0 in the archive): the visibility tests exec it as uid 1000.
 install -m 4755 "$TOP/tests/suid_wait" "$root/tests/suid_wait"
 # The kernel's cow selftest, when tests/cow-selftest.sh built it (make test-stress).

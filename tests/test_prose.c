@@ -350,14 +350,14 @@ static enum ktap_result notes_as_student(const char **skip)
 static bool exercise_holds(const char *spec)
 {
 	static struct step_nums st[STEPS];
-	char lesson[96], role[16] = "", col[16];
+	char lesson[96], role[16] = "", column[16];
 	const struct proc_nums *p, *b;
 	long long want, got = LLONG_MIN;
 	int step, n, c;
 
 	if (sscanf(spec, " %95[^|]| step %d | frames = %lld", lesson, &step, &want) == 3) {
-		strcpy(col, "frames");
-	} else if (sscanf(spec, " %95[^|]| step %d | %15s %15s = %lld", lesson, &step, role, col,
+		strcpy(column, "frames");
+	} else if (sscanf(spec, " %95[^|]| step %d | %15s %15s = %lld", lesson, &step, role, column,
 			  &want) != 5) {
 		return check(false, "exercise: cannot read '%s'", spec);
 	}
@@ -372,13 +372,13 @@ static bool exercise_holds(const char *spec)
 		return false;
 	p = same_role(&st[step - 1], role);
 	b = step > 1 ? same_role(&st[step - 2], role) : NULL;
-	if (!strcmp(col, "frames"))
+	if (!strcmp(column, "frames"))
 		got = st[step - 1].frames;
 	for (c = 0; p && c < COLS; c++)
-		if (!strcmp(col, cols[c]))
+		if (!strcmp(column, cols[c]))
 			got = p->area[c];
-	if (p && (!strcmp(col, "copies") || !strcmp(col, "reuses"))) {
-		int e = col[0] == 'r';
+	if (p && (!strcmp(column, "copies") || !strcmp(column, "reuses"))) {
+		int e = column[0] == 'r';
 
 		got = b ? p->rev[e] - b->rev[e] : p->rev[e];
 	}
@@ -393,8 +393,10 @@ static enum ktap_result exercises_hold(const char **skip)
 
 	(void)skip;
 	f = fopen("/docs/teaching.md", "re");
-	if (!check(f != NULL, "no /docs/teaching.md in the image"))
+	if (!f) {
+		check(false, "no /docs/teaching.md in the image");
 		return KTAP_FAIL;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char *spec = strstr(line, "<!-- check:"), *end;
 

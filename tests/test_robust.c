@@ -274,7 +274,8 @@ static void legend_chars(const char *out, bool *named)
 {
 	const char *line = strstr(out, "Page map:"), *p;
 
-	for (line = line ? strchr(line, '\n') : NULL; line && line[1] == ' '; line = strchr(line + 1, '\n')) {
+	for (line = line ? strchr(line, '\n') : NULL; line && line[1] == ' ';
+	     line = strchr(line + 1, '\n')) {
 		for (p = line + 1; *p == ' '; p++)
 			;
 		if (!strncmp(p, "2-9 +", 5)) {

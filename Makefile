@@ -117,10 +117,14 @@ plots: image
 dkms-check:
 	tests/dkms.sh $$(vm/kver.sh --tested)
 
-# Every lesson: the transcripts in docs/lessons/, the HTML pages and their
-# index in build/html/ (tests/lessons.sh).
-lessons html: image
+# Every lesson: the transcripts in docs/lessons/ (and the docs' excerpts
+# of them), the HTML pages and their index in build/html/ (tests/lessons.sh);
+# make html writes the pages alone.
+lessons: image
 	tests/lessons.sh
+
+html: image
+	tests/lessons.sh --html
 
 # The HTML pages in headless Chromium: steps and map cells as the JSON has them.
 test-html: html

@@ -17,7 +17,7 @@ set -euo pipefail
 source "$(dirname "$0")/../vm/config.sh"
 
 pkg=${1:-hello}
-hold=5
+hold=8	# long enough that apt, slow to start on a loaded machine, still meets it
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "ok - apt waits for another apt's lock # SKIP needs root"

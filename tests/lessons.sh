@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Usage: tests/lessons.sh    (make lessons, make html)
+# Usage: tests/lessons.sh [--html]    (make lessons; make html)
 #
 # Boot the VM in lessons mode and keep what every lesson printed: the text
 # transcripts in docs/lessons/ (committed; make test checks that they
 # still match what the lessons print: tests/test_docs.c), the HTML pages
 # in $BUILD/html/ with an index page, and the JSON in $BUILD/lessons/.
+# With --html, only the pages and the JSON: no committed file changes.
 set -euo pipefail
 source "$(dirname "$0")/../vm/config.sh"
 
+only_html=0
+[ "${1:-}" = --html ] && only_html=1
 parts=$BUILD/lessons
 html=$BUILD/html
 docs=$TOP/docs/lessons
@@ -22,8 +25,10 @@ mkdir -p "$parts" "$html" "$docs"
 
 # The transcripts, and the kernel they were made on (the check skips
 # others); then the README's and docs' excerpts of them (tests/docs.sh).
-cp "$parts"/*.txt "$parts/KERNEL" "$docs/"
-"$TOP/tests/docs.sh" --update
+if [ "$only_html" -eq 0 ]; then
+	cp "$parts"/*.txt "$parts/KERNEL" "$docs/"
+	"$TOP/tests/docs.sh" --update
+fi
 
 # The HTML pages, and an index of them.
 cp "$parts"/*.html "$html/"
@@ -40,5 +45,6 @@ cp "$parts"/*.html "$html/"
 	done
 	echo '</ul></body></html>'
 } >"$html/index.html"
-echo "lessons: $docs/*.txt, $html/index.html"
+[ "$only_html" -eq 1 ] || echo "lessons: $docs/*.txt"
+echo "html: $html/index.html"
 exit "$status"

@@ -29,6 +29,8 @@ LDFLAGS = -static -pthread
 # reach (the module's other objects get it there, for any make -C KDIR M=).
 module/cowstat.ko: export KCFLAGS += -ffile-prefix-map=$(CURDIR)/=
 
+# One version for module, probe and packages (debian/changelog, dkms.conf: make check).
+VERSION := $(shell cat VERSION)
 PROBE_SRCS := $(wildcard userprobe/*.c)
 # One-file programs for the guest: the benchmarks, the stress test and the
 # setuid-root helper of the visibility tests.
@@ -37,9 +39,9 @@ GUEST_TOOL_SRCS := tests/cow_bench.c tests/scan_bench.c tests/stall_bench.c test
 TEST_SRCS := $(filter-out $(GUEST_TOOL_SRCS),$(wildcard tests/*.c)) \
 	userprobe/cowstat_table.c userprobe/puppet.c userprobe/puppet_side.c \
 	userprobe/puppet_faults.c
-MODULE_SRCS := $(wildcard module/*.c module/*.h module/conftest/*.c) Kbuild module/Kbuild
+MODULE_SRCS := $(wildcard module/*.c module/*.h module/conftest/*.c) Kbuild module/Kbuild VERSION
 
-.PHONY: FORCE all module deps kernel image run shell test test-kernels test-stress test-debug bench bench-kernels plots lessons html test-html check dkms-check install uninstall clean distclean
+.PHONY: FORCE all module deps kernel image run shell test test-kernels test-stress test-debug bench bench-kernels plots lessons html test-html deb test-deb check dkms-check install uninstall clean distclean
 all: module userprobe/cowprobe tests/cowstat_test $(GUEST_TOOL_SRCS:.c=)
 
 # Kbuild decides what to rebuild; it also notices a different KDIR.
@@ -54,8 +56,8 @@ endif
 	@echo "built module/cowstat.ko for Linux $$(tr '\0' '\n' <module/cowstat.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p')"
 module: module/cowstat.ko
 
-userprobe/cowprobe: $(PROBE_SRCS) $(wildcard userprobe/*.h) module/cowstat_uapi.h
-	$(CC) $(CFLAGS) -o $@ $(PROBE_SRCS) $(LDFLAGS)
+userprobe/cowprobe: $(PROBE_SRCS) $(wildcard userprobe/*.h) module/cowstat_uapi.h VERSION
+	$(CC) $(CFLAGS) -DCOWSTAT_VERSION='"$(VERSION)"' -o $@ $(PROBE_SRCS) $(LDFLAGS)
 
 tests/cowstat_test: $(TEST_SRCS) $(wildcard tests/*.h userprobe/*.h)
 	$(CC) $(CFLAGS) -Iuserprobe -o $@ $(TEST_SRCS) $(LDFLAGS)
@@ -134,6 +136,14 @@ check: deps
 	$(MAKE) all
 	tests/check.sh
 
+# The Debian packages cowstat-dkms and cowprobe in build/deb/, and lintian on
+# them (tests/deb.sh); make test-deb installs and removes them in fresh roots.
+deb:
+	tests/deb.sh
+
+test-deb: deb
+	tests/deb-install.sh
+
 # INSTALL_MOD_DIR keeps the module apart from the kernel's own: extra/cowstat.ko.
 install: module userprobe/cowprobe
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra \
@@ -141,12 +151,14 @@ install: module userprobe/cowprobe
 	$(if $(DESTDIR),,depmod -a $$(tr '\0' '\n' <module/cowstat.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p'))
 	install -D -m 0755 userprobe/cowprobe $(DESTDIR)$(PREFIX)/bin/cowprobe
 	install -D -m 0644 userprobe/cowprobe.1 $(DESTDIR)$(PREFIX)/share/man/man1/cowprobe.1
+	install -D -m 0644 userprobe/cowstat.5 $(DESTDIR)$(PREFIX)/share/man/man5/cowstat.5
 	@echo "installed module/cowstat.ko for Linux $$(tr '\0' '\n' <module/cowstat.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p'), cowprobe in $(DESTDIR)$(PREFIX)/bin"
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KRELEASE)/extra/module/cowstat.ko
 	$(if $(DESTDIR),,depmod -a $(KRELEASE))
-	rm -f $(DESTDIR)$(PREFIX)/bin/cowprobe $(DESTDIR)$(PREFIX)/share/man/man1/cowprobe.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/cowprobe $(DESTDIR)$(PREFIX)/share/man/man1/cowprobe.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/cowstat.5
 
 # clean keeps the downloaded kernel (build/kernel); distclean drops it too.
 clean:

@@ -85,3 +85,4 @@ module_exit(cowstat_exit);
 MODULE_DESCRIPTION("Per-process page-sharing and copy-on-write counts, in /proc/cowstat");
 MODULE_AUTHOR("The cowstat developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(COWSTAT_VERSION);

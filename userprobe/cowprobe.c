@@ -30,7 +30,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: cowprobe [-n pages] [-k pages] [-p path] [--json | --csv | --html] [--no-map]\n"
 		"                [--color=when] [lesson]\n"
-		"       cowprobe --list\n"
+		"       cowprobe --list | --version\n"
 		"\n"
 		"Run a lesson (default: split) on fork() and copy-on-write: each step's\n"
 		"/proc/cowstat counts of the processes involved, the change since the step\n"
@@ -48,6 +48,7 @@ static void usage(FILE *out)
 		"  --color=when  colour the page maps: auto (on a terminal, unless NO_COLOR\n"
 		"              is set; the default), always or never\n"
 		"  --list      the lessons\n"
+		"  --version   cowprobe's version (the module's: modinfo cowstat)\n"
 		"  -h, --help  this text\n"
 		"\n"
 		"Exit status: 0 on success, 1 if a lesson failed, 2 for bad usage.\n\n",
@@ -174,7 +175,7 @@ static void end_puppets(struct probe *pr)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_CSV, OPT_HTML, OPT_NO_MAP, OPT_LIST, OPT_COLOR };
+	enum { OPT_JSON = 256, OPT_CSV, OPT_HTML, OPT_NO_MAP, OPT_LIST, OPT_COLOR, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -182,6 +183,7 @@ int main(int argc, char **argv)
 		{ "html", no_argument, NULL, OPT_HTML },
 		{ "no-map", no_argument, NULL, OPT_NO_MAP },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -230,6 +232,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LIST:
 			list_lessons();
+			return 0;
+		case OPT_VERSION:
+			printf("cowprobe %s\n", COWSTAT_VERSION);
 			return 0;
 		case 'h':
 			usage(stdout);

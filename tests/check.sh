@@ -78,6 +78,17 @@ cppcheck --std=c11 --enable=warning,style,performance,portability \
 	--suppress=variableScope --error-exitcode=1 --inline-suppr -q \
 	-Iuserprobe userprobe tests || fail "cppcheck"
 
+step "one version: VERSION, dkms.conf, debian/changelog"
+v=$(cat "$TOP/VERSION")
+dkms_v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
+deb_v=$(sed -n '1s/^cowstat (\([^)]*\)).*/\1/p' "$TOP/debian/changelog")
+if [ "$dkms_v" = "$v" ] && [ "$deb_v" = "$v" ]; then
+	echo "ok - version $v everywhere"
+else
+	echo "not ok - VERSION $v, dkms.conf $dkms_v, debian/changelog $deb_v"
+	fail "versions"
+fi
+
 step "docs: README.md and docs/ show their generated files"
 "$TOP/tests/docs.sh" || fail "tests/docs.sh (make lessons updates the excerpts)"
 

@@ -95,7 +95,7 @@ for dist in "$@"; do
 		"$dist: apt install built cowstat.ko for $rel through DKMS" \
 		"module: ${ko:-none}, vermagic '${magic}'" "$(grep -i -E 'dkms|error' "$log" | tail -n 8)"
 	status=$(in_root dkms status cowstat 2>/dev/null || true)
-	result "$(grep -q "cowstat/$version, $rel, amd64: installed" <<<"$status" && echo 1 || echo 0)" \
+	result "$(grep -q "cowstat/$version, $rel, x86_64: installed" <<<"$status" && echo 1 || echo 0)" \
 		"$dist: dkms status says cowstat/$version is installed for $rel" "dkms status: $status"
 	help=$(in_root cowprobe --help 2>&1 | head -n 1 || true)
 	said=$(in_root cowprobe --version 2>&1 || true)

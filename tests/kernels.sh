@@ -20,12 +20,12 @@ else
 fi
 mkdir -p "$BUILD/kernels"
 
-# "65 passed, 0 failed", the last such line of a log; empty if none.
+# "65 passed, 0 failed" (", 1 skipped"), the last such line of a log; empty if none.
 summary() {
-	grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1 || true
+	grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$1" | tail -n 1 || true
 }
 
-failed=0 passed_all=0 failed_all=0
+failed=0 passed_all=0 failed_all=0 skipped_all=0
 for rel in "${releases[@]}"; do
 	log=$BUILD/kernels/$rel.log
 	start=$SECONDS
@@ -36,13 +36,17 @@ for rel in "${releases[@]}"; do
 	if [ -z "$line" ]; then
 		line="no result (build or boot failed: see $log)"
 		failed_all=$((failed_all + 1))
+		status=1
 	else
 		passed_all=$((passed_all + ${line%% passed*}))
-		failed_all=$((failed_all + $(sed 's/.*, \([0-9]*\) failed/\1/' <<<"$line")))
+		failed_all=$((failed_all + $(sed 's/.*, \([0-9]*\) failed.*/\1/' <<<"$line")))
+		skipped_all=$((skipped_all + $(sed -n 's/.*, \([0-9]*\) skipped$/\1/p' <<<"$line" | grep . || echo 0)))
 	fi
 	[ "$status" -eq 0 ] || failed=1
 	printf '%-24s %s  %s (%d s)\n' "$rel" "$([ "$status" -eq 0 ] && echo ok || echo FAILED)" \
 		"$line" $((SECONDS - start))
 done
-printf '%d kernels: %d passed, %d failed\n' "${#releases[@]}" "$passed_all" "$failed_all"
+printf '%d kernels: %d passed, %d failed' "${#releases[@]}" "$passed_all" "$failed_all"
+[ "$skipped_all" -eq 0 ] || printf ', %d skipped' "$skipped_all"
+printf '\n'
 exit "$failed"

@@ -28,21 +28,7 @@ done
 mirror=$(apt-get indextargets --format '$(SITE)' 'Component: main' 2>/dev/null |
 	grep -v security | head -n 1)
 mirror=${mirror:-http://deb.debian.org/debian}
-passed=0 failed=0 root=
-
-result() {	# result OK NAME [DIAGNOSTIC...]
-	local ok=$1 name=$2
-
-	shift 2
-	if [ "$ok" -eq 1 ]; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-	else
-		printf '# %s\n' "$@"
-		echo "not ok - $name"
-		failed=$((failed + 1))
-	fi
-}
+root=
 
 # shellcheck disable=SC2317	# run by the trap
 unmount_root() {

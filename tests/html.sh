@@ -14,18 +14,6 @@ source "$(dirname "$0")/../vm/config.sh"
 
 install_missing chromium
 html=$BUILD/html
-passed=0 failed=0
-
-result() {	# result OK NAME [DIAGNOSTIC]
-	if [ "$1" -eq 1 ]; then
-		echo "ok - $2"
-		passed=$((passed + 1))
-	else
-		[ -n "${3:-}" ] && echo "# $3"
-		echo "not ok - $2"
-		failed=$((failed + 1))
-	fi
-}
 
 # Chromium as root needs --no-sandbox; no GPU, no first-run UI.
 chrome() {

@@ -30,20 +30,7 @@ skipped=$(grep -cE '^ok [0-9]+ .*# SKIP' <<<"$ktap")
 passed=$((passed - skipped))
 plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' <<<"$ktap" | head -n 1)
 
-# Two checks of the host's own, counted with the guest's cases.
-host_check() {	# host_check OK NAME [DIAGNOSTIC...]
-	local ok=$1 name=$2
-	shift 2
-	if [ "$ok" -eq 1 ]; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-	else
-		printf '# %s\n' "$@"
-		echo "not ok - $name"
-		failed=$((failed + 1))
-	fi
-}
-
+# Two checks of the host's own (result, vm/config.sh), counted with the guest's cases.
 echo "# host checks"
 done_ok=1 why=()
 if [ "$boot_status" -eq 125 ]; then
@@ -55,7 +42,7 @@ elif [ -z "$plan" ]; then
 elif [ $((passed + failed + skipped)) -ne "$plan" ]; then
 	done_ok=0 why+=("planned $plan cases, $((passed + failed + skipped)) reported")
 fi
-host_check "$done_ok" "guest finished and reported every planned case" "${why[@]}"
+result "$done_ok" "guest finished and reported every planned case" "${why[@]}"
 
 # With FAULTS=1 (make test-debug's fault injection) the kernel reports the
 # allocations it was told to fail ("page allocation failure", "vmalloc
@@ -78,7 +65,7 @@ if [ -n "$bad" ]; then
 	clean=0
 	while IFS= read -r line; do why+=("  $line"); done <<<"$bad"
 fi
-host_check "$clean" "guest kernel log has no BUG, WARNING, Oops or Call Trace" \
+result "$clean" "guest kernel log has no BUG, WARNING, Oops or Call Trace" \
 	"the guest's kernel log has:" "${why[@]}"
 
 summary="$passed passed, $failed failed"

@@ -15,6 +15,25 @@ APT_LOCK_WAIT=${APT_LOCK_WAIT:-300}
 
 die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
+# A host-side check, KTAP-like: "ok - NAME", or the non-empty DIAGNOSTICs
+# as "# " lines and "not ok - NAME"; counted in $passed and $failed.
+passed=0 failed=0
+result() {	# result OK NAME [DIAGNOSTIC...]
+	local ok=$1 name=$2 line
+
+	shift 2
+	if [ "$ok" -eq 1 ]; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+		return
+	fi
+	for line in "$@"; do
+		[ -z "$line" ] || printf '# %s\n' "$line"
+	done
+	echo "not ok - $name"
+	failed=$((failed + 1))
+}
+
 # Install the Debian packages named that dpkg does not have yet (as root),
 # or stop with the apt-get command that would (as anyone else).
 install_missing() {	# install_missing PACKAGE...

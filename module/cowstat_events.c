@@ -94,10 +94,13 @@ static void cowstat_range_set(struct cowstat_range *r, unsigned long start, unsi
 	write_sequnlock(&r->lock);
 }
 
+/* Every counted event asks: without a range (the common case) no seqlock is read. */
 static bool cowstat_in_range(struct cowstat_range *r, unsigned long addr)
 {
 	unsigned long start, end;
 
+	if (!READ_ONCE(r->end))
+		return false;
 	cowstat_range_read(r, &start, &end);
 	return addr >= start && addr < end;
 }

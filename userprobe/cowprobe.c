@@ -204,9 +204,11 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'n':
 			pr.pages = parse_count("-n", optarg, 1, MAX_PAGES);
+			pr.sizes_given = true;
 			break;
 		case 'k':
 			pr.writes = parse_count("-k", optarg, 0, MAX_PAGES);
+			pr.sizes_given = true;
 			break;
 		case 'p':
 			pr.table = optarg;

@@ -254,9 +254,9 @@ static void split_child_gone(struct probe *pr)
 			    "'private' %lld, 'shared' %lld, and nothing was copied for that.",
 			    area(pr, PARENT, R_PRIVATE), area(pr, PARENT, R_SHARED));
 	if (known(reusable) && reusable)
-		report_note(pr, "The %s still write-protected since the fork are 'reusable' (r): "
+		report_note(pr, "The %s still write-protected since the fork %s 'reusable' (r): "
 			    "the next write to each faults once and keeps its page.",
-			    pages_of(reusable));
+			    pages_of(reusable), reusable == 1 ? "is" : "are");
 	frames_note(pr);
 }
 
@@ -735,6 +735,9 @@ static int lesson_thp(struct probe *pr)
 	TRY(lesson_start(pr, 2, two));
 	TRY(lesson_written_region(pr, "thp", n));
 	TRY(report_take(pr, "the parent maps 4 MiB with MADV_HUGEPAGE and writes it", P, 1));
+	if (pr->sizes_given)
+		report_note(pr, "This lesson always maps two huge pages (4 MiB): -n and -k do not "
+			    "apply to it.");
 	if (!known(area(pr, PARENT, R_THP))) {
 		report_note(pr, "Which pages are huge needs the module's 'thp' column.");
 		report_show(pr);

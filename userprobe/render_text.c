@@ -61,24 +61,41 @@ static void area_rows(struct probe *pr, int who)
 	}
 }
 
+/*
+ * Each process's events outside the region, with their cause; processes
+ * with the same figures and cause share one paragraph (many: three
+ * children forked alike).
+ */
 static void elsewhere_lines(struct probe *pr)
 {
-	int k, c;
+	long long d[PUPPET_MAX][2];
+	bool told[PUPPET_MAX] = { false };
+	int k, j, c;
 
 	if (!pr->region_pages)
 		return;		/* the areas' rows show the whole process's events */
-	for (k = 0; k < pr->cur.n; k++) {
-		int who = pr->cur.who[k];
-		char text[512], role[16];
-		long long d[2];
-
+	for (k = 0; k < pr->cur.n; k++)
 		for (c = 0; c < 2; c++)
-			d[c] = elsewhere_change(pr, who, c);
-		if (d[0] == NA || d[1] == NA || (!d[0] && !d[1]))
+			d[k][c] = elsewhere_change(pr, pr->cur.who[k], c);
+	for (k = 0; k < pr->cur.n; k++) {
+		const struct view *s = &pr->view[pr->cur.who[k]];
+		char text[512], role[16], others[96] = "";
+		size_t len = 0;
+
+		if (told[k] || d[k][0] == NA || d[k][1] == NA || (!d[k][0] && !d[k][1]))
 			continue;
-		snprintf(role, sizeof(role), "%-8s ", pr->role[who]);
-		snprintf(text, sizeof(text), "elsewhere in the process: copies %+lld, reuses %+lld: "
-			 "%s\n", d[0], d[1], elsewhere_cause(&pr->view[who]));
+		for (j = k + 1; j < pr->cur.n; j++) {
+			if (d[j][0] != d[k][0] || d[j][1] != d[k][1] ||
+			    elsewhere_cause(&pr->view[pr->cur.who[j]]) != elsewhere_cause(s))
+				continue;
+			told[j] = true;
+			len += snprintf(others + len, sizeof(others) - len, "%s%s", len ? ", " : "and ",
+					pr->role[pr->cur.who[j]]);
+		}
+		snprintf(role, sizeof(role), "%-8s ", pr->role[pr->cur.who[k]]);
+		snprintf(text, sizeof(text), "%s%selsewhere in the process: copies %+lld, reuses "
+			 "%+lld%s: %s\n", others, len ? ": " : "", d[k][0], d[k][1],
+			 len ? " each" : "", elsewhere_cause(s));
 		text_paragraphs(text, role);
 	}
 }

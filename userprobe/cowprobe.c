@@ -30,6 +30,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: cowprobe [-n pages] [-k pages] [-p path] [--json | --csv | --html] [--no-map]\n"
 		"                [--color=when] [lesson]\n"
+		"       cowprobe watch [-i seconds] [-c count] [--sort column] [pid ...]\n"
 		"       cowprobe --list | --version\n"
 		"\n"
 		"Run a lesson (default: split) on fork() and copy-on-write: each step's\n"
@@ -50,6 +51,8 @@ static void usage(FILE *out)
 		"  --list      the lessons\n"
 		"  --version   cowprobe's version (the module's: modinfo cowstat)\n"
 		"  -h, --help  this text\n"
+		"\n"
+		"cowprobe watch: /proc/cowstat as a live table (cowprobe watch --help).\n"
 		"\n"
 		"Exit status: 0 on success, 1 if a lesson failed, 2 for bad usage.\n\n",
 		DEFAULT_PAGES, DEFAULT_WRITES, COWSTAT_PATH);
@@ -199,6 +202,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], PUPPET_FLAG))
 		puppet_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "watch"))
+		return watch_main(argc - 1, argv + 1);
 
 	while ((opt = getopt_long(argc, argv, "n:k:p:h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -266,7 +271,8 @@ int main(int argc, char **argv)
 		bad_usage("forkcost needs -n of at least 256 pages (1 MiB), not %s", n);
 	}
 	if (pr.writes < 0)
-		pr.writes = pr.pages < DEFAULT_WRITES ? pr.pages : DEFAULT_WRITES;
+		pr.writes = !strcmp(pr.lesson, "snapshot") ? (pr.pages < 8 ? pr.pages : 8) :
+			    pr.pages < DEFAULT_WRITES ? pr.pages : DEFAULT_WRITES;
 	if (pr.writes > pr.pages) {
 		char n[24];
 

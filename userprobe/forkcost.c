@@ -17,7 +17,6 @@
 
 #include "probe.h"
 
-enum { PARENT, CHILD };
 enum { K_MIB, K_HUGE, K_PTE, K_CHILD_PTE, K_MEDIAN, K_MIN, K_MAX, K_PER_PAGE, NR_KEYS };
 
 static const char *const keys[NR_KEYS] = {

@@ -18,8 +18,6 @@
 
 #define THP_PAGES	512
 
-enum { PARENT, CHILD, CHILD2, CHILD3 };
-
 long cmd(struct probe *pr, int who, const char *fmt, ...)
 {
 	char msg[128];
@@ -83,12 +81,12 @@ int lesson_fork_child(struct probe *pr, int parent, int child, const char *name)
 }
 
 /* A figure of the step just taken, for the lesson's checks and prose. */
-static long long area(struct probe *pr, int who, int col)
+long long area(struct probe *pr, int who, int col)
 {
 	return pr->view[who].area[0][col];
 }
 
-static bool known(long long v)
+bool known(long long v)
 {
 	return v != NA;
 }
@@ -105,7 +103,7 @@ static long long area_change(struct probe *pr, int who, int col)
 }
 
 /* The change of an event inside the region. */
-static long long region_change(struct probe *pr, int who, int col)
+long long region_change(struct probe *pr, int who, int col)
 {
 	if (!pr->have_prev[who])
 		return NA;
@@ -113,7 +111,7 @@ static long long region_change(struct probe *pr, int who, int col)
 }
 
 /* "1 page", "64 pages": a count and its noun (rotating buffers, 4 at a time). */
-static const char *count_of(long long n, const char *one, const char *many)
+const char *count_of(long long n, const char *one, const char *many)
 {
 	static char buf[4][48];
 	static int next;
@@ -123,26 +121,26 @@ static const char *count_of(long long n, const char *one, const char *many)
 	return b;
 }
 
-static const char *pages_of(long long n)
+const char *pages_of(long long n)
 {
 	return count_of(n, "page", "pages");
 }
 
 /* A figure equals @want, or is missing (no module, not root): nothing to check. */
-static bool eq(long long v, long long want)
+bool eq(long long v, long long want)
 {
 	return v == NA || v == want;
 }
 
 /* A check of a number the kernel fixes; a failure fails the lesson. */
-static void expect(struct probe *pr, bool ok, const char *what)
+void expect(struct probe *pr, bool ok, const char *what)
 {
 	if (!ok)
 		report_unexpected(pr, what);
 }
 
 /* @parent reaps a child: its wait status, checked and told. */
-static long reap(struct probe *pr, int parent)
+long reap(struct probe *pr, int parent)
 {
 	long status = cmd(pr, parent, "wait");
 
@@ -159,7 +157,7 @@ static long reap(struct probe *pr, int parent)
 }
 
 /* The frames' change, told when there is one to tell. */
-static void frames_note(struct probe *pr)
+void frames_note(struct probe *pr)
 {
 	long long d = change(pr->cur.frames, pr->cur.frames_before);
 
@@ -898,6 +896,7 @@ const struct lesson lessons[] = {
 	{ "vfork", "vfork: the child borrows the parent's memory", lesson_vfork },
 	{ "thp", "a huge page after fork: split, copy 4 KiB", lesson_thp },
 	{ "many", "one parent, three children: map counts and who copies", lesson_many },
+	{ "snapshot", "a BGSAVE-like snapshot: the parent writes, memory grows", lesson_snapshot },
 	{ "forkcost", "fork time as memory grows, with and without THP", lesson_forkcost },
 	{ "faults", "the cost of each kind of write fault", lesson_faults },
 };

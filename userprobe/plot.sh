@@ -3,7 +3,7 @@
 #
 # Usage: userprobe/plot.sh DIR    (make plots)
 #
-# Turn the CSV of cowprobe's forkcost, faults and split lessons (DIR/*.csv,
+# Turn the CSV of cowprobe's forkcost, faults, split and snapshot lessons (DIR/*.csv,
 # as `cowprobe --csv LESSON` prints them) into PNG charts in DIR, with
 # gnuplot (Debian's gnuplot-nox; installed when run as root).
 set -euo pipefail
@@ -85,4 +85,26 @@ set ylabel "frames (physical pages)"
 plot "< grep ',parent,' $dir/split.csv" using 2:20 with linespoints pt 7 lw 2 title "frames"
 unset multiplot
 GP
-echo "charts: $dir/forkcost.png $dir/faults.png $dir/split.png"
+# snapshot-kK.csv: lesson,table,tick,saved,writes,written,copies,child_private,frames,extra_kib
+# (-n 2048: 8 MiB saved 16 pages a tick, 128 ticks; the last row is after the child exits)
+gnuplot <<GP
+set terminal pngcairo size 960,420 font ",10"
+set output "$dir/snapshot.png"
+set datafile separator ","
+set multiplot layout 1,2 title "A BGSAVE-like snapshot of 8 MiB (2048 pages): the child saves 16 pages a tick, the parent writes k pages a tick"
+set grid
+set key top left
+set xlabel "tick (the last: the child has exited)"
+set ylabel "memory beyond the dataset (KiB)"
+set yrange [0:*]
+plot "< tail -n +2 $dir/snapshot-k8.csv" using 3:12 with lines lw 2 title "k = 8", \
+     "< tail -n +2 $dir/snapshot-k32.csv" using 3:12 with lines lw 2 dt 2 title "k = 32", \
+     "< tail -n +2 $dir/snapshot-k128.csv" using 3:12 with lines lw 2 dt 3 title "k = 128"
+set title "k = 32: writes, and the pages they copied"
+set ylabel "pages"
+plot "< tail -n +2 $dir/snapshot-k32.csv" using 3:5 with lines lw 2 title "the parent's writes", \
+     "< tail -n +2 $dir/snapshot-k32.csv" using 3:8 with lines lw 2 dt 2 title "the parent's copies", \
+     "< tail -n +2 $dir/snapshot-k32.csv" using 3:9 with lines lw 2 dt 3 title "the child's private pages"
+unset multiplot
+GP
+echo "charts: $dir/forkcost.png $dir/faults.png $dir/split.png $dir/snapshot.png"

@@ -192,11 +192,27 @@ const char *timing_time(double v, char *buf, size_t len);
 int lesson_faults(struct probe *pr);
 int lesson_forkcost(struct probe *pr);
 
-/* lessons.c helpers */
+/* watch.c: cowprobe watch */
+int watch_main(int argc, char **argv);
+
+/* lessons.c helpers; the puppets of a lesson, by index */
+enum { PARENT, CHILD, CHILD2, CHILD3 };
 long cmd(struct probe *pr, int who, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int lesson_start(struct probe *pr, int n, const char *const *roles);
 int lesson_written_region(struct probe *pr, const char *kind, long pages);
 int lesson_fork_child(struct probe *pr, int parent, int child, const char *name);
+long long area(struct probe *pr, int who, int col);
+bool known(long long v);
+long long region_change(struct probe *pr, int who, int col);
+const char *count_of(long long n, const char *one, const char *many);
+const char *pages_of(long long n);
+bool eq(long long v, long long want);
+void expect(struct probe *pr, bool ok, const char *what);
+long reap(struct probe *pr, int parent);
+void frames_note(struct probe *pr);
+
+/* snapshot.c: the snapshot lesson */
+int lesson_snapshot(struct probe *pr);
 
 #endif /* COWPROBE_PROBE_H */

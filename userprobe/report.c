@@ -9,6 +9,7 @@
 
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,8 +125,11 @@ void report_record(struct probe *pr, const char *table, int n,
 		printf(",\"table\":");
 		json_str(table);
 		for (i = 0; i < n; i++)
-			printf(vals[i] == (long long)vals[i] ? ",\"%s\":%.0f" : ",\"%s\":%.3f", keys[i],
-			       vals[i]);
+			if (isnan(vals[i]))
+				printf(",\"%s\":null", keys[i]);
+			else
+				printf(vals[i] == (long long)vals[i] ? ",\"%s\":%.0f" :
+				       ",\"%s\":%.3f", keys[i], vals[i]);
 		printf("}\n");
 	} else if (pr->format == FMT_CSV) {
 		if (!pr->csv_header_done) {
@@ -137,7 +141,10 @@ void report_record(struct probe *pr, const char *table, int n,
 		}
 		printf("%s,%s", pr->lesson, table);
 		for (i = 0; i < n; i++)
-			printf(vals[i] == (long long)vals[i] ? ",%.0f" : ",%.3f", vals[i]);
+			if (isnan(vals[i]))
+				printf(",");
+			else
+				printf(vals[i] == (long long)vals[i] ? ",%.0f" : ",%.3f", vals[i]);
 		printf("\n");
 	} else if (pr->format == FMT_HTML) {
 		printf("<tr><td class=\"l\">");
@@ -146,7 +153,8 @@ void report_record(struct probe *pr, const char *table, int n,
 		for (i = 0; i < n; i++) {
 			char buf[32];
 
-			printf("<td>%s</td>", timing_human(vals[i], buf, sizeof(buf)));
+			printf("<td>%s</td>", isnan(vals[i]) ? "-" :
+			       timing_human(vals[i], buf, sizeof(buf)));
 		}
 		printf("</tr>\n");
 	} else {
@@ -154,7 +162,8 @@ void report_record(struct probe *pr, const char *table, int n,
 		for (i = 0; i < n; i++) {
 			char buf[32];
 
-			printf(" %*s", TABLE_WIDTH, timing_human(vals[i], buf, sizeof(buf)));
+			printf(" %*s", TABLE_WIDTH, isnan(vals[i]) ? "-" :
+			       timing_human(vals[i], buf, sizeof(buf)));
 		}
 		printf("\n");
 	}

@@ -1,0 +1,628 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * cowprobe watch: /proc/cowstat as a live table, like top.
+ *
+ * Every interval it reads /proc/cowstat and the system totals in
+ * /sys/kernel/cowstat, and prints each process's page columns with its
+ * events (copies, reuses, forks) as rates over the interval.  A process
+ * that shares anonymous pages, as its parent does, is listed under it:
+ * most likely a fork's child, and the pair is what copy-on-write is about.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cowstat_table.h"
+#include "probe.h"
+
+#define SYSFS_DIR	"/sys/kernel/cowstat"
+#define MAX_PIDS	64
+
+/* The page columns shown, as /proc/cowstat names them. */
+static const char *const page_cols[] = {
+	"rss", "shared", "private", "cow", "reusable", "thp", "swap",
+};
+#define NR_PAGE_COLS	(sizeof(page_cols) / sizeof(page_cols[0]))
+static const char *const event_cols[] = { "copies", "reuses", "forks" };
+#define NR_EVENT_COLS	3
+
+/* What --sort accepts: a page column, an event rate, pid, or activity. */
+enum { SORT_ACTIVITY = -1, SORT_PID = -2 };
+
+struct sample {
+	struct cowstat_table t;
+	struct timespec when;
+	long long total[NR_EVENT_COLS];	/* /sys/kernel/cowstat, or NA */
+};
+
+/* One process of a table, with what it is sorted and grouped by. */
+struct line {
+	const struct cowstat_row *row;
+	double rate[NR_EVENT_COLS];	/* NAN when not counted */
+	double key;
+	double family_key;		/* the largest key in its family */
+	long parent;			/* the line it is listed under, or -1 */
+	long child, next;		/* its first child and next sibling, or -1 */
+	int depth;
+};
+
+struct watch {
+	double interval;
+	long count;			/* tables to print, 0 for no end */
+	int sort;			/* index into page_cols/event rates, or SORT_* */
+	bool sort_rate;			/* sort is an event rate */
+	bool live;			/* redraw in place on a terminal */
+	pid_t pids[MAX_PIDS];
+	int npids;
+	int col[NR_PAGE_COLS], ecol[NR_EVENT_COLS], ppid_col;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cowprobe watch [-i seconds] [-c count] [--sort column] [pid ...]\n"
+		"\n"
+		"/proc/cowstat as a live table: every interval, each process's pages\n"
+		"(4 KiB each) and its copies, reuses and forks a second since the table\n"
+		"before, with the system's totals from %s on top.  A process\n"
+		"that shares anonymous pages, as its parent does, is listed under it,\n"
+		"indented: a fork's child stays with its parent.  The most active first.\n"
+		"\n"
+		"  -i seconds  the interval (default 2; 0 with -c: back to back, to\n"
+		"              measure watch itself)\n"
+		"  -c count    print this many tables, one after the other, and exit\n"
+		"              (without -c: redraw in place on a terminal, or print\n"
+		"              tables until interrupted)\n"
+		"  --sort col  activity (copies/s + reuses/s, the default), copies, reuses,\n"
+		"              forks (as rates), pid, or a page column: rss, shared,\n"
+		"              private, cow, reusable, thp, swap\n"
+		"  pid ...     only these processes and their descendants; watch ends\n"
+		"              when all of them have exited\n"
+		"  -h, --help  this text\n"
+		"\n"
+		"Exit status: 0, 1 if the module is not loaded or a process named cannot\n"
+		"be watched, 2 for bad usage.\n", SYSFS_DIR);
+}
+
+static void __attribute__((noreturn)) bad_usage(const char *what, const char *arg)
+{
+	fprintf(stderr, "cowprobe watch: %s, not '%s'\nTry 'cowprobe watch --help'.\n",
+		what, arg);
+	exit(2);
+}
+
+static void parse_sort(struct watch *w, const char *name)
+{
+	unsigned int i;
+
+	if (!strcmp(name, "activity")) {
+		w->sort = SORT_ACTIVITY;
+		return;
+	}
+	if (!strcmp(name, "pid")) {
+		w->sort = SORT_PID;
+		return;
+	}
+	for (i = 0; i < NR_EVENT_COLS; i++) {
+		size_t len = strlen(event_cols[i]);
+
+		/* "copies" and "copies/s" both name the rate. */
+		if (!strncmp(name, event_cols[i], len) &&
+		    (!name[len] || !strcmp(name + len, "/s"))) {
+			w->sort = i;
+			w->sort_rate = true;
+			return;
+		}
+	}
+	for (i = 0; i < NR_PAGE_COLS; i++) {
+		if (!strcmp(name, page_cols[i])) {
+			w->sort = i;
+			return;
+		}
+	}
+	bad_usage("--sort takes activity, copies, reuses, forks, pid, rss, shared, private, "
+		  "cow, reusable, thp or swap", name);
+}
+
+static long long read_total(const char *name)
+{
+	char path[64], buf[32];
+	long long v = NA;
+	FILE *f;
+
+	snprintf(path, sizeof(path), SYSFS_DIR "/%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return NA;
+	if (fgets(buf, sizeof(buf), f) && buf[0] != '-')
+		v = strtoll(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int take(struct sample *s)
+{
+	char err[256];
+	int i;
+
+	if (cowstat_read(&s->t, COWSTAT_PATH, err, sizeof(err))) {
+		fprintf(stderr, "cowprobe watch: %s\n", err);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &s->when);
+	for (i = 0; i < NR_EVENT_COLS; i++)
+		s->total[i] = read_total(event_cols[i]);
+	return 0;
+}
+
+/* The index of @pid's row in @t (/proc/cowstat is in pid order), or -1. */
+static long find_row(const struct cowstat_table *t, long long pid)
+{
+	size_t lo = 0, hi = t->nrows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		long long p = t->rows[mid].val[t->pid_col];
+
+		if (p == pid)
+			return mid;
+		if (p < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/*
+ * @row's process in the sample before, if it is the same process: the
+ * same pid, parent and name (a pid reused within one interval would have
+ * to match all three to be mistaken for the process before it).
+ */
+static const struct cowstat_row *before(const struct watch *w, const struct sample *prev,
+					const struct cowstat_row *row)
+{
+	long i = find_row(&prev->t, row->val[prev->t.pid_col]);
+	const struct cowstat_row *r = i < 0 ? NULL : &prev->t.rows[i];
+
+	if (!r || r->val[w->ppid_col] != row->val[w->ppid_col] || strcmp(r->comm, row->comm))
+		return NULL;
+	return r;
+}
+
+static double seconds(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Events a second: since the sample before, or since the process began within it. */
+static double rate(long long now, long long then, double dt)
+{
+	if (now == NA || then == NA || now < then || dt <= 0)
+		return NAN;
+	return (now - then) / dt;
+}
+
+/* A named pid, or a descendant of one (the climb is bounded: a racy read may loop). */
+static bool wanted(const struct watch *w, const struct cowstat_table *t, long i)
+{
+	int hops, k;
+
+	if (!w->npids)
+		return true;
+	for (hops = 0; i >= 0 && hops < 64; hops++) {
+		for (k = 0; k < w->npids; k++)
+			if (t->rows[i].val[t->pid_col] == w->pids[k])
+				return true;
+		i = find_row(t, t->rows[i].val[w->ppid_col]);
+	}
+	return false;
+}
+
+static double sort_key(const struct watch *w, const struct cowstat_table *t,
+		       const struct line *l)
+{
+	double v;
+
+	if (w->sort == SORT_PID)
+		return -(double)l->row->val[t->pid_col];
+	if (w->sort == SORT_ACTIVITY) {
+		v = (isnan(l->rate[0]) ? 0 : l->rate[0]) + (isnan(l->rate[1]) ? 0 : l->rate[1]);
+		/* Among the idle, the processes sharing the most pages first. */
+		return v + l->row->val[w->col[1]] * 1e-9;
+	}
+	if (w->sort_rate)
+		return isnan(l->rate[w->sort]) ? -1 : l->rate[w->sort];
+	return (double)l->row->val[w->col[w->sort]];
+}
+
+/* Lines in order of their family, then their own key, then pid. */
+static const struct line *cmp_base;
+
+static int cmp_family(const void *a, const void *b)
+{
+	const struct line *x = cmp_base + *(const long *)a, *y = cmp_base + *(const long *)b;
+
+	if (x->family_key != y->family_key)
+		return x->family_key > y->family_key ? -1 : 1;
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static void emit(struct line *l, long i, int depth, long *order, size_t *k, bool *done)
+{
+	long c;
+
+	done[i] = true;
+	l[i].depth = depth;
+	order[(*k)++] = i;
+	for (c = l[i].child; c >= 0; c = l[c].next)
+		emit(l, c, depth + 1, order, k, done);
+}
+
+/*
+ * The order of the table: a process that shares anonymous pages goes
+ * under its parent (when that is shown); families in the order of their
+ * most active member; in a family each process before its children, the
+ * most active first.
+ */
+static void arrange(struct line *l, size_t n, long *order, bool *done)
+{
+	long *last = malloc(n * sizeof(*last) + 1);
+	size_t i, k = 0;
+
+	if (!last) {
+		perror("cowprobe watch");
+		exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		l[i].family_key = l[i].key;
+		l[i].child = l[i].next = -1;
+		last[i] = -1;
+		order[i] = i;
+	}
+	for (i = 0; i < n; i++) {
+		long p = l[i].parent;
+		int hops;
+
+		done[i] = false;
+		for (hops = 0; p >= 0 && hops < 64; hops++, p = l[p].parent)
+			if (l[i].key > l[p].family_key)
+				l[p].family_key = l[i].key;
+	}
+	/* A child's key counts in its family above; once known, spread it down. */
+	for (i = 0; i < n; i++) {
+		long p = l[i].parent;
+		int hops;
+
+		for (hops = 0; p >= 0 && hops < 64; hops++, p = l[p].parent)
+			if (l[p].family_key > l[i].family_key)
+				l[i].family_key = l[p].family_key;
+	}
+	cmp_base = l;
+	qsort(order, n, sizeof(*order), cmp_family);
+	/* Children linked to their parent in sorted order. */
+	for (i = 0; i < n; i++) {
+		long c = order[i], p = l[c].parent;
+
+		if (p < 0)
+			continue;
+		if (last[p] < 0)
+			l[p].child = c;
+		else
+			l[last[p]].next = c;
+		last[p] = c;
+	}
+	memcpy(last, order, n * sizeof(*last));
+	for (i = 0; i < n; i++)
+		if (l[last[i]].parent < 0)
+			emit(l, last[i], 0, order, &k, done);
+	/* Parents in a cycle (pids reused while the table was read): as roots. */
+	for (i = 0; i < n; i++) {
+		if (!done[last[i]]) {
+			l[last[i]].depth = 0;
+			order[k++] = last[i];
+		}
+	}
+	free(last);
+}
+
+static void put_rate(double r)
+{
+	if (isnan(r))
+		printf(" %8s", "-");
+	else if (r > 0 && r < 9.95)
+		printf(" %8.1f", r);
+	else
+		printf(" %8.0f", r);
+}
+
+static void put_count(long long v)
+{
+	if (v == NA)
+		printf(" %8s", "-");
+	else
+		printf(" %8lld", v);
+}
+
+/* The lines wanted from @cur, with their rates since @prev. */
+static size_t lines_of(const struct watch *w, const struct sample *prev,
+		       const struct sample *cur, struct line *l, long *line_of_row)
+{
+	const struct cowstat_table *t = &cur->t;
+	double dt = seconds(&prev->when, &cur->when);
+	size_t i, n = 0;
+	int e;
+
+	for (i = 0; i < t->nrows; i++) {
+		const struct cowstat_row *row = &t->rows[i], *then;
+
+		line_of_row[i] = -1;
+		if (!wanted(w, t, i))
+			continue;
+		then = before(w, prev, row);
+		l[n].row = row;
+		for (e = 0; e < NR_EVENT_COLS; e++) {
+			long long now = w->ecol[e] < 0 ? NA : row->val[w->ecol[e]];
+
+			/* A process new since the table before: all its events are in the interval. */
+			l[n].rate[e] = rate(now, then ? then->val[w->ecol[e]] : 0, dt);
+		}
+		l[n].key = sort_key(w, t, &l[n]);
+		line_of_row[i] = n++;
+	}
+	for (i = 0; i < n; i++) {
+		long p = find_row(t, l[i].row->val[w->ppid_col]);
+
+		/*
+		 * Under its parent while both share anonymous pages: after fork
+		 * (not exec) they share them with each other, most likely.
+		 */
+		l[i].parent = p >= 0 && l[i].row->val[w->col[1]] > 0 &&
+			      t->rows[p].val[w->col[1]] > 0 ? line_of_row[p] : -1;
+	}
+	return n;
+}
+
+static int terminal_rows(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || ws.ws_row < 8)
+		return 24;
+	return ws.ws_row;
+}
+
+static void print_table(const struct watch *w, const struct sample *prev,
+			const struct sample *cur, struct line *l, size_t n, const long *order)
+{
+	const struct cowstat_table *t = &cur->t;
+	double dt = seconds(&prev->when, &cur->when);
+	size_t i, shown = n;
+	char clock[16];
+	time_t now = time(NULL);
+	unsigned int c;
+	int e;
+
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&now));
+	if (w->live) {
+		printf("\033[H\033[2J");
+		if (n > (size_t)terminal_rows() - 5)
+			shown = terminal_rows() - 5;
+	}
+	printf("cowstat watch %s: %zu processes", clock, t->nrows);
+	if (n != t->nrows)
+		printf(", %zu of them watched", n);
+	printf("; pages of 4 KiB, events a second over the last %.1f s\n", dt);
+	printf("system:");
+	for (e = 0; e < NR_EVENT_COLS; e++) {
+		double r = rate(cur->total[e], prev->total[e], dt);
+
+		if (isnan(r))
+			printf(" %s -", event_cols[e]);
+		else
+			printf(" %s %.*f/s", event_cols[e], r > 0 && r < 9.95, r);
+	}
+	printf("; since the module was loaded:");
+	for (e = 0; e < NR_EVENT_COLS; e++) {
+		if (cur->total[e] == NA)
+			printf(" %s -", event_cols[e]);
+		else
+			printf(" %s %lld", event_cols[e], cur->total[e]);
+	}
+	printf("\n%8s %8s", "PID", "PPID");
+	for (c = 0; c < NR_PAGE_COLS; c++) {
+		char name[16];
+		int k;
+
+		for (k = 0; page_cols[c][k] && k < 15; k++)
+			name[k] = page_cols[c][k] - 'a' + 'A';
+		name[k] = '\0';
+		printf(" %8s", name);
+	}
+	printf(" %8s %8s %8s COMMAND\n", "COPIES/s", "REUSES/s", "FORKS/s");
+	for (i = 0; i < shown; i++) {
+		const struct line *x = &l[order[i]];
+
+		printf("%8lld %8lld", x->row->val[t->pid_col], x->row->val[w->ppid_col]);
+		for (c = 0; c < NR_PAGE_COLS; c++)
+			put_count(w->col[c] < 0 ? NA : x->row->val[w->col[c]]);
+		for (e = 0; e < NR_EVENT_COLS; e++)
+			put_rate(x->rate[e]);
+		printf(" %*s%s\n", 2 * (x->depth < 8 ? x->depth : 8), "", x->row->comm);
+	}
+	if (shown < n)
+		printf("... %zu more\n", n - shown);
+}
+
+/* Why a pid named on the command line has no row in /proc/cowstat. */
+static void __attribute__((noreturn)) not_watchable(pid_t pid)
+{
+	char path[64], line[256];
+	long tgid = -1;
+	bool vm = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "cowprobe watch: no process %d\n", pid);
+		exit(1);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "Tgid: %ld", &tgid);
+		if (!strncmp(line, "VmSize:", 7))
+			vm = true;
+	}
+	fclose(f);
+	if (tgid > 0 && tgid != pid)
+		fprintf(stderr, "cowprobe watch: %d is a thread of process %ld: watch %ld\n",
+			pid, tgid, tgid);
+	else if (!vm)
+		fprintf(stderr, "cowprobe watch: process %d has no memory of its own "
+			"(a kernel thread, or exiting)\n", pid);
+	else
+		fprintf(stderr, "cowprobe watch: process %d is not yours to see: cowstat shows a "
+			"process to whom ptrace may read it (its user, or root)\n", pid);
+	exit(1);
+}
+
+static void pause_for(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void find_columns(struct watch *w, const struct cowstat_table *t)
+{
+	unsigned int c;
+
+	for (c = 0; c < NR_PAGE_COLS; c++)
+		w->col[c] = cowstat_col(t, page_cols[c]);
+	for (c = 0; c < NR_EVENT_COLS; c++)
+		w->ecol[c] = cowstat_col(t, event_cols[c]);
+	w->ppid_col = cowstat_col(t, "ppid");
+	if (w->ppid_col < 0 || w->col[1] < 0) {
+		fprintf(stderr, "cowprobe watch: %s has no ppid or shared column\n", COWSTAT_PATH);
+		exit(1);
+	}
+}
+
+int watch_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "sort", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct watch w = { .interval = 2, .sort = SORT_ACTIVITY };
+	struct sample s[2], *prev = &s[0], *cur = &s[1], *tmp;
+	long *order = NULL, *line_of_row = NULL;
+	struct line *l = NULL;
+	bool *done = NULL;
+	long printed;
+	char *end;
+	int opt, k;
+
+	while ((opt = getopt_long(argc, argv, "i:c:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			errno = 0;
+			w.interval = strtod(optarg, &end);
+			if (end == optarg || *end || errno || !(w.interval >= 0) ||
+			    w.interval > 86400)
+				bad_usage("-i needs seconds from 0.1 to 86400", optarg);
+			break;
+		case 'c':
+			errno = 0;
+			w.count = strtol(optarg, &end, 10);
+			if (end == optarg || *end || errno || w.count < 1)
+				bad_usage("-c needs a count of tables of at least 1", optarg);
+			break;
+		case 'S':
+			parse_sort(&w, optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (w.interval < 0.1 && !(w.interval == 0 && w.count)) {
+		char arg[32];
+
+		snprintf(arg, sizeof(arg), "%g", w.interval);
+		bad_usage("-i needs seconds from 0.1 to 86400 (0 only with -c)", arg);
+	}
+	for (; optind < argc; optind++) {
+		errno = 0;
+		k = strtol(argv[optind], &end, 10);
+		if (end == argv[optind] || *end || errno || k < 1)
+			bad_usage("a pid is a number of at least 1", argv[optind]);
+		if (w.npids == MAX_PIDS)
+			bad_usage("at most 64 pids", argv[optind]);
+		w.pids[w.npids++] = k;
+	}
+	w.live = !w.count && isatty(STDOUT_FILENO);
+
+	if (take(prev))
+		return 1;
+	find_columns(&w, &prev->t);
+	for (k = 0; k < w.npids; k++)
+		if (find_row(&prev->t, w.pids[k]) < 0)
+			not_watchable(w.pids[k]);
+
+	for (printed = 0; !w.count || printed < w.count; printed++) {
+		size_t n;
+
+		pause_for(w.interval);
+		if (take(cur))
+			return 1;
+		l = realloc(l, (cur->t.nrows + 1) * sizeof(*l));
+		order = realloc(order, (cur->t.nrows + 1) * sizeof(*order));
+		line_of_row = realloc(line_of_row, (cur->t.nrows + 1) * sizeof(*line_of_row));
+		done = realloc(done, cur->t.nrows + 1);
+		if (!l || !order || !line_of_row || !done) {
+			perror("cowprobe watch");
+			return 1;
+		}
+		n = lines_of(&w, prev, cur, l, line_of_row);
+		arrange(l, n, order, done);
+		if (printed && !w.live)
+			printf("\n");
+		print_table(&w, prev, cur, l, n, order);
+		if (fflush(stdout) || ferror(stdout)) {
+			perror("cowprobe watch: stdout");
+			return 1;
+		}
+		if (w.npids && !n) {
+			printf("All the processes watched have exited.\n");
+			break;
+		}
+		cowstat_free(&prev->t);
+		tmp = prev;
+		prev = cur;
+		cur = tmp;
+	}
+	cowstat_free(&prev->t);
+	cowstat_free(&cur->t);
+	free(l);
+	free(order);
+	free(line_of_row);
+	free(done);
+	return 0;
+}

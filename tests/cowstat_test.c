@@ -306,6 +306,7 @@ int main(int argc, char **argv)
 		{ pagemap_cases, &nr_pagemap_cases },
 		{ lesson_cases, &nr_lesson_cases },
 		{ prose_cases, &nr_prose_cases },
+		{ watch_cases, &nr_watch_cases },
 		{ input_cases, &nr_input_cases },
 		{ security_cases, &nr_security_cases },
 		{ robust_cases, &nr_robust_cases },

@@ -328,6 +328,72 @@ static enum ktap_result lesson_thp(const char **skip)
 }
 LESSON(many, "", REGION)
 LESSON(forkcost, "-n 4096", TIMING)
+
+/*
+ * snapshot --csv: the time series, a row per tick, then one after the
+ * child exits.  At every tick each distinct page the parent has written
+ * is one copy of the parent's, one original only the child maps, one
+ * frame more: exact, from the kernel's counts against the writer's own
+ * list of the pages it wrote.  After the exit, the dataset's frames alone.
+ */
+static void check_snapshot(const char *args, long n, long k)
+{
+	long ticks = (n + 15) / 16, rows = 0, last_written = 0;
+	char *out, *line, *save = NULL;
+	int status;
+
+	out = run("snapshot", args, &status);
+	check(out && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "cowprobe %s snapshot: status %#x", args, status);
+	for (line = out ? strtok_r(out, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		long tick, saved, writes, written, copies, priv, frames, extra;
+
+		if (rows == 0 && !strcmp(line, "lesson,table,tick,saved,writes,written,copies,"
+					  "child_private,frames,extra_kib"))
+			continue;
+		if (!check(sscanf(line, "snapshot,series,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld", &tick,
+				  &saved, &writes, &written, &copies, &priv, &frames, &extra) == 8,
+			   "not a row of the series: %s", line))
+			break;
+		check(tick == rows, "row %ld is tick %ld", rows, tick);
+		rows++;
+		if (tick > ticks) {
+			check(priv == 0 && frames == n && extra == 0 && written == last_written,
+			      "after the child exited: %s (expected %ld frames, no extra)", line, n);
+			continue;
+		}
+		check(saved == (tick * 16 < n ? tick * 16 : n) && writes == tick * k,
+		      "tick %ld: saved %ld, writes %ld", tick, saved, writes);
+		check(written >= last_written && written <= writes && written <= n,
+		      "tick %ld: %ld distinct pages written after %ld", tick, written, last_written);
+		check(copies == written && priv == written && frames == n + written &&
+		      extra == written * 4, "tick %ld: %ld pages written, but copies %ld, the "
+		      "child's private %ld, frames %ld, extra %ld KiB", tick, written, copies, priv,
+		      frames, extra);
+		last_written = written;
+	}
+	check(rows == ticks + 2, "%s: %ld rows, expected %ld ticks and two more", args, rows,
+	      ticks);
+	check(k == 0 || last_written > 0, "%s: the parent wrote no page", args);
+	free(out);
+}
+
+static enum ktap_result lesson_snapshot(const char **skip)
+{
+	int status;
+	char *out;
+
+	(void)skip;
+	check_snapshot("--csv", 256, 8);
+	check_snapshot("--csv -n 500 -k 100", 500, 100);	/* 32 ticks, the last short */
+	check_snapshot("--csv -n 16 -k 0", 16, 0);
+	out = run("snapshot", "", &status);
+	check(out && WIFEXITED(status) && WEXITSTATUS(status) == 0 && strstr(out, "step 4:"),
+	      "cowprobe snapshot: status %#x", status);
+	free(out);
+	return KTAP_PASS;
+}
 LESSON(faults, "-n 512", TIMING)
 
 /*
@@ -380,6 +446,7 @@ static enum ktap_result lessons_without_module(const char **skip)
 {
 	static const char *const names[] = {
 		"zero", "shared", "dontfork", "wipeonfork", "mlock", "exec", "vfork", "thp", "many",
+		"snapshot",
 	};
 	unsigned int i, j;
 	int status;
@@ -419,6 +486,7 @@ const struct test_case lesson_cases[] = {
 	{ "lesson_vfork", lesson_vfork },
 	{ "lesson_thp", lesson_thp },
 	{ "lesson_many", lesson_many },
+	{ "lesson_snapshot", lesson_snapshot },
 	{ "lesson_forkcost", lesson_forkcost },
 	{ "lesson_faults", lesson_faults },
 };

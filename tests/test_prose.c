@@ -285,9 +285,9 @@ static enum ktap_result notes_cite_what_steps_show(const char **skip)
 {
 	static const char *const names[] = {
 		"split", "zero", "shared", "dontfork", "wipeonfork", "mlock", "exec", "vfork",
-		"thp", "many",
+		"thp", "many", "snapshot",
 	};
-	static const char *const odd[] = { "split", "zero", "shared", "mlock", "many" };
+	static const char *const odd[] = { "split", "zero", "shared", "mlock", "many", "snapshot" };
 	unsigned int i;
 
 	(void)skip;

@@ -247,6 +247,12 @@ static enum ktap_result cowprobe_rejects_bad_arguments(const char **skip)
 		{ "extra", "no lesson 'extra'" },
 		{ "split extra", "unexpected argument 'extra'" },
 		{ "-n 100 forkcost", "forkcost needs -n of at least 256 pages" },
+		{ "watch -i 0", "-i needs seconds from 0.1 to 86400 (0 only with -c), not '0'" },
+		{ "watch -i 1e9", "-i needs seconds from 0.1 to 86400, not '1e9'" },
+		{ "watch -c 0", "-c needs a count of tables of at least 1, not '0'" },
+		{ "watch --sort size", "--sort takes activity, copies, reuses, forks, pid, rss" },
+		{ "watch 12ab", "a pid is a number of at least 1, not '12ab'" },
+		{ "watch -x", "invalid option" },
 	};
 	char out[4096], err[4096];
 	unsigned int i;

@@ -226,7 +226,7 @@ int lesson_snapshot(struct probe *pr)
 	report_note(pr, "As Redis's BGSAVE does, the parent forks a child to save the dataset: "
 		    "the child sees the dataset as it was at fork() and writes it out at leisure, "
 		    "while the parent goes on serving writes.  fork() copied no page: both map the "
-		    "same %lld frames ('shared' %lld each).", pr->cur.frames,
+		    "same %s ('shared' %lld each).", count_of(pr->cur.frames, "frame", "frames"),
 		    area(pr, PARENT, R_SHARED));
 	show(pr);
 	copies0 = pr->view[PARENT].region_event[E_COPIES];
@@ -255,17 +255,22 @@ int lesson_snapshot(struct probe *pr)
 	       "the child does not keep exactly the originals of the pages written");
 	expect(pr, eq(pr->cur.frames, n + written),
 	       "the extra frames are not the distinct pages written");
-	report_note(pr, "In %ld ticks the parent made %ld writes to %s of the dataset: each of "
-		    "these was copied at its first write%s, and the child still maps the original "
-		    "('private' %lld).  A second write to a page is no fault: its copy is the "
-		    "parent's own already.", ticks, writes, pages_of(written),
-		    copied,
-		    area(pr, CHILD, R_PRIVATE));
-	report_note(pr, "The snapshot costs %ld KiB beyond the %ld KiB dataset (frames %lld): "
-		    "the distinct pages written, not the writes.  It grows with the write rate "
-		    "(-k) and with the time the child takes (-n: a larger dataset takes longer to "
-		    "save), and never beyond the dataset itself: a page is copied once at most.",
-		    written * 4, n * 4, pr->cur.frames);
+	if (!written) {
+		report_note(pr, "The parent wrote nothing (-k 0): no page was copied, and the "
+			    "snapshot cost no memory beyond the dataset.");
+	} else {
+		report_note(pr, "In %ld %s the parent made %ld %s to %s of the dataset: each was "
+			    "copied at its first write%s, and the child still maps the original "
+			    "('private' %lld).  A second write to a page is no fault: its copy is "
+			    "the parent's own already.", ticks, ticks == 1 ? "tick" : "ticks",
+			    writes, writes == 1 ? "write" : "writes", pages_of(written), copied,
+			    area(pr, CHILD, R_PRIVATE));
+		report_note(pr, "The snapshot costs %ld KiB beyond the %ld KiB dataset: the "
+			    "distinct pages written, not the writes.  It grows with the write rate "
+			    "(-k) and with the time the child takes (-n: a larger dataset takes "
+			    "longer to save), and never beyond the dataset itself: a page is copied "
+			    "once at most.", written * 4, n * 4);
+	}
 	show(pr);
 
 	TRY(cmd(pr, CHILD, "exit 0"));
@@ -288,10 +293,11 @@ int lesson_snapshot(struct probe *pr)
 	}
 	expect(pr, eq(area(pr, PARENT, R_SHARED), 0), "pages still shared after the child exited");
 	expect(pr, eq(pr->cur.frames, n), "the child's originals were not freed");
-	report_note(pr, "The child's %s of originals are freed: the dataset takes %lld frames "
-		    "again, and the extra memory is back to 0.  Redis's own figure for this is "
-		    "the \"copy-on-write\" size it logs when the save ends (the redis lesson, in "
-		    "the full image).", pages_of(written), pr->cur.frames);
+	if (written)
+		report_note(pr, "The child's %s of originals are freed: the extra memory is back "
+			    "to 0.", pages_of(written));
+	report_note(pr, "Redis's own figure for this is the \"copy-on-write\" size it logs "
+		    "when the save ends: the redis lesson, in the full image (IMAGE=full).");
 	show(pr);
 	return 0;
 }

@@ -5,8 +5,9 @@
 # first touch) with the module unloaded, loaded with events=0, and loaded
 # with events on, interleaved, ROUNDS times, with the medians and their
 # ratios to "unloaded"; then the cost of reading /proc/cowstat per mapped
-# page (tests/scan_bench.c); then the stall of a process whose memory is
-# read.  Each table follows a "== name" line.  ONLY=cowfault,scan,stall
+# page (tests/scan_bench.c); then the refresh of cowprobe watch; then the
+# stall of a process whose memory is read.  Each table follows a "== name"
+# line.  ONLY=cowfault,scan,watch,stall
 # (cowstat.only= on the kernel command line) runs only those.
 ROUNDS=${ROUNDS:-5}
 PAGES=${PAGES:-4096}
@@ -69,6 +70,17 @@ for w in "$@"; do
 	/tests/scan_bench $w || exit 1
 done
 
+fi
+
+# cowprobe watch: one refresh of its table (read /proc/cowstat, parse, sort,
+# print) as processes grow to 1000, beside the read of /proc/cowstat alone.
+if want watch; then
+echo "== watch"
+echo "# cowprobe watch: guest instructions per refresh, and per read of /proc/cowstat"
+echo "workload,rows,refresh_ns,read_ns"
+for n in 10 100 1000; do
+	/tests/scan_bench watch $n 64 || exit 1
+done
 fi
 
 # The stall: the slowest mmap+munmap round of a process with 256 MiB mapped,

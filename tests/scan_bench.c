@@ -8,11 +8,14 @@
  * cost of the processes already there is measured first and subtracted,
  * so the figure is the cost of the workload's pages alone.
  *
- * Usage: scan_bench fixed | procs N PAGES | size PAGES
+ * Usage: scan_bench fixed | procs N PAGES | size PAGES | watch N PAGES
  *   fixed  8 forked pairs of 4000-page processes and one 32 MiB THP region
  *   procs  N processes of PAGES pages each
  *   size   one process of PAGES pages
  * Prints CSV: workload,pages,method,ns_per_page
+ *   watch  N processes of PAGES pages: what one refresh of `cowprobe watch`
+ *          costs (read, parse, sort and print a table), beside one read of
+ *          /proc/cowstat.  Prints CSV: workload,rows,refresh_ns,read_ns
  */
 
 #define _GNU_SOURCE
@@ -256,6 +259,57 @@ static const struct { const char *name; void (*scan)(void); } methods[] = {
 	{ "pagemap+kpagecount", scan_pagemap },
 };
 
+/* cowprobe watch -i 0 -c @count, its output to /dev/null: ns it took, best of 3. */
+static double watch_ns(const char *count)
+{
+	double best = 0, t;
+	int r, status;
+	pid_t pid;
+
+	for (r = 0; r < 3; r++) {
+		t = now_ns();
+		pid = fork();
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, STDOUT_FILENO);
+			execl("/bin/cowprobe", "cowprobe", "watch", "-i", "0", "-c", count, (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || status) {
+			fprintf(stderr, "scan_bench: cowprobe watch failed\n");
+			exit(1);
+		}
+		t = now_ns() - t;
+		if (!r || t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* The refresh of watch: 11 tables less 1, over 10; the start-up cancels out. */
+static int bench_watch(int n, long pages)
+{
+	double refresh, read;
+	long long rows;
+	FILE *f;
+	char line[512];
+	int i;
+
+	for (i = 0; i < n && i < MAX_KIDS; i++)
+		spawn(pages, false, false);
+	refresh = (watch_ns("11") - watch_ns("1")) / 10;
+	read = best_of(scan_cowstat);
+	f = fopen("/proc/cowstat", "re");
+	for (rows = -1; f && fgets(line, sizeof(line), f);)
+		rows++;
+	if (f)
+		fclose(f);
+	kill_kids();
+	printf("%d processes x %ld pages,%lld,%.0f,%.0f\n", n, pages, rows, refresh, read);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double base[3], with[3];
@@ -265,9 +319,12 @@ int main(int argc, char **argv)
 	int i;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: scan_bench fixed | procs N PAGES | size PAGES\n");
+		fprintf(stderr, "usage: scan_bench fixed | procs N PAGES | size PAGES | "
+			"watch N PAGES\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "watch") && argc == 4)
+		return bench_watch(atoi(argv[2]), atol(argv[3]));
 	p0 = mapped_pages();
 	for (m = 0; m < 3; m++)
 		base[m] = best_of(methods[m].scan);

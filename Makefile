@@ -164,7 +164,7 @@ uninstall:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -f userprobe/cowprobe tests/cowstat_test $(GUEST_TOOL_SRCS:.c=)
-	rm -rf build/initramfs build/initramfs.cpio.gz build/vm-* build/checkpatch
+	rm -rf build/initramfs-* build/initramfs*.cpio.gz build/full build/vm-* build/checkpatch
 
 distclean: clean
 	rm -rf build

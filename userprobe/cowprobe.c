@@ -114,8 +114,10 @@ static void list_lessons(void)
 {
 	int i;
 
+	/* The lessons with real programs only where the programs are (IMAGE=full). */
 	for (i = 0; i < nr_lessons; i++)
-		printf("%-11s %s\n", lessons[i].name, lessons[i].summary);
+		if (!lessons[i].needs || access(lessons[i].needs, X_OK) == 0)
+			printf("%-11s %s\n", lessons[i].name, lessons[i].summary);
 }
 
 /* Pages the lesson needs at most: its region, and a copy of k pages. */
@@ -260,6 +262,11 @@ int main(int argc, char **argv)
 	lesson = find_lesson(pr.lesson);
 	if (!lesson)
 		bad_usage("no lesson '%s' (cowprobe --list names them)", pr.lesson);
+	if (lesson->needs && access(lesson->needs, X_OK)) {
+		fprintf(stderr, "cowprobe: %s needs %s, which is not here (in the cowstat VM: "
+			"make run IMAGE=full)\n", lesson->name, lesson->needs);
+		return 2;
+	}
 
 	if (pr.pages < 0)
 		pr.pages = !strcmp(pr.lesson, "forkcost") ? 256 * 256 :
@@ -294,7 +301,7 @@ int main(int argc, char **argv)
 
 	report_text(&pr, "cowprobe %s: %s.\n", lesson->name, lesson->summary);
 	if (strcmp(lesson->name, "forkcost") && strcmp(lesson->name, "faults") &&
-	    strcmp(lesson->name, "segments")) {
+	    strcmp(lesson->name, "segments") && !lesson->needs) {
 		if (pr.have_module)
 			report_text(&pr, "copies, reuses: the write faults inside the region; those "
 				    "elsewhere in a process\nare on a line of their own.  frames: the "

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "probe.h"
+#include "programs.h"
 
 #define THP_PAGES	512
 
@@ -885,19 +886,23 @@ static int lesson_many(struct probe *pr)
 }
 
 const struct lesson lessons[] = {
-	{ "split", "fork, the child writes k pages: they split; the parent reuses", lesson_split },
-	{ "segments", "data, bss, heap and stack after fork: independent copies", lesson_segments },
-	{ "zero", "memory read but never written: the zero page", lesson_zero },
-	{ "shared", "MAP_SHARED memory is never copied", lesson_shared },
-	{ "dontfork", "MADV_DONTFORK: the child does not get the region", lesson_dontfork },
-	{ "wipeonfork", "MADV_WIPEONFORK: the child gets it empty", lesson_wipeonfork },
-	{ "mlock", "locks are not inherited; COW still applies", lesson_mlock },
-	{ "exec", "exec drops every shared page", lesson_exec },
-	{ "vfork", "vfork: the child borrows the parent's memory", lesson_vfork },
-	{ "thp", "a huge page after fork: split, copy 4 KiB", lesson_thp },
-	{ "many", "one parent, three children: map counts and who copies", lesson_many },
-	{ "snapshot", "a BGSAVE-like snapshot: the parent writes, memory grows", lesson_snapshot },
-	{ "forkcost", "fork time as memory grows, with and without THP", lesson_forkcost },
-	{ "faults", "the cost of each kind of write fault", lesson_faults },
+	{ "split", "fork, the child writes k pages: they split; the parent reuses", lesson_split, NULL },
+	{ "segments", "data, bss, heap and stack after fork: independent copies", lesson_segments, NULL },
+	{ "zero", "memory read but never written: the zero page", lesson_zero, NULL },
+	{ "shared", "MAP_SHARED memory is never copied", lesson_shared, NULL },
+	{ "dontfork", "MADV_DONTFORK: the child does not get the region", lesson_dontfork, NULL },
+	{ "wipeonfork", "MADV_WIPEONFORK: the child gets it empty", lesson_wipeonfork, NULL },
+	{ "mlock", "locks are not inherited; COW still applies", lesson_mlock, NULL },
+	{ "exec", "exec drops every shared page", lesson_exec, NULL },
+	{ "vfork", "vfork: the child borrows the parent's memory", lesson_vfork, NULL },
+	{ "thp", "a huge page after fork: split, copy 4 KiB", lesson_thp, NULL },
+	{ "many", "one parent, three children: map counts and who copies", lesson_many, NULL },
+	{ "snapshot", "a BGSAVE-like snapshot: the parent writes, memory grows", lesson_snapshot, NULL },
+	{ "forkcost", "fork time as memory grows, with and without THP", lesson_forkcost, NULL },
+	{ "faults", "the cost of each kind of write fault", lesson_faults, NULL },
+	{ "redis", "Redis's BGSAVE under writes, and Redis's own CoW report", lesson_redis,
+	  "/usr/bin/redis-server" },
+	{ "prefork", "Python workers that only read: copies, with and without gc.freeze()",
+	  lesson_prefork, "/usr/bin/python3" },
 };
 const int nr_lessons = sizeof(lessons) / sizeof(lessons[0]);

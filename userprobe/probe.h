@@ -115,6 +115,7 @@ struct lesson {
 	const char *name;
 	const char *summary;
 	int (*run)(struct probe *pr);	/* 0, or -1 with pr->err set */
+	const char *needs;		/* a program it runs (the full image has it), or NULL */
 };
 
 extern const struct lesson lessons[];

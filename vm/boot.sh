@@ -41,7 +41,7 @@ esac
 KVER=$(kver)
 # VM_KERNEL: another kernel image (make test-debug's); VM_APPEND: more parameters.
 kernel=${VM_KERNEL:-$BUILD/kernel/$KVER/vmlinuz}
-image=$BUILD/initramfs.cpio.gz
+image=$INITRAMFS
 [ -f "$kernel" ] || die "no kernel at $kernel: run vm/kernel.sh"
 [ -f "$image" ] || die "no initramfs at $image: run vm/image.sh"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run vm/deps.sh"

@@ -5,6 +5,15 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 
+# The image: small (BusyBox, the module, cowprobe and the tests) or full
+# (the same with Debian's redis and python3, vm/full.sh).
+IMAGE=${IMAGE:-small}
+case $IMAGE in
+small) INITRAMFS=$BUILD/initramfs.cpio.gz ;;
+full) INITRAMFS=$BUILD/initramfs-full.cpio.gz ;;
+*) printf 'IMAGE=%s: the images are small and full\n' "$IMAGE" >&2; exit 1 ;;
+esac
+
 # The guest: TCG by default (works everywhere), ACCEL=kvm to opt in.
 ACCEL=${ACCEL:-tcg}
 VM_MEM=${VM_MEM:-1024}		# MiB; THP needs 512 or more

@@ -4,14 +4,17 @@
 # Usage: vm/image.sh
 #
 # Pack the guest's initramfs: static BusyBox, /init, cowstat.ko, cowprobe
-# and the tests (with the kernel's cow selftest if $BUILD/selftests/cow exists).  The archive is byte-reproducible: entries sorted, owner
-# 0:0, every mtime 0, no inode or device numbers (cpio --reproducible),
-# gzip -n.  Prints the image's path and sha256 last.
+# and the tests (with the kernel's cow selftest if $BUILD/selftests/cow
+# exists); IMAGE=full adds Debian's redis and python3 (vm/full.sh) and
+# lists their packages in /etc/cowstat-packages.  The archive is
+# byte-reproducible: entries sorted, owner 0:0, every mtime 0, no inode or
+# device numbers (cpio --reproducible), gzip -n.  Prints the image's path
+# and sha256 last.
 set -euo pipefail
 source "$(dirname "$0")/config.sh"
 
-image=$BUILD/initramfs.cpio.gz
-root=$BUILD/initramfs
+image=$INITRAMFS
+root=$BUILD/initramfs-$IMAGE
 busybox=/bin/busybox
 
 # COWSTAT_KO: a module built elsewhere (make test-debug's, for its kernel).
@@ -28,6 +31,11 @@ fi
 
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,lib/modules,tests}
+if [ "$IMAGE" = full ]; then
+	"$TOP/vm/full.sh"
+	cp -a "$BUILD/full/root/." "$root/"
+	install -m 0644 "$BUILD/full/packages" "$root/etc/cowstat-packages"
+fi
 cp "$busybox" "$root/bin/busybox"
 for applet in $("$busybox" --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"

@@ -307,6 +307,7 @@ int main(int argc, char **argv)
 		{ lesson_cases, &nr_lesson_cases },
 		{ prose_cases, &nr_prose_cases },
 		{ watch_cases, &nr_watch_cases },
+		{ program_cases, &nr_program_cases },
 		{ input_cases, &nr_input_cases },
 		{ security_cases, &nr_security_cases },
 		{ robust_cases, &nr_robust_cases },

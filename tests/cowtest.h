@@ -29,10 +29,11 @@ struct test_case {
 extern const struct test_case count_cases[], row_cases[], robust_cases[],
 	event_cases[], exact_cases[], predict_cases[], maps_cases[], lesson_cases[],
 	input_cases[], security_cases[], pagemap_cases[], prose_cases[], docs_cases[],
-	watch_cases[];
+	watch_cases[], program_cases[];
 extern const int nr_count_cases, nr_row_cases, nr_robust_cases, nr_event_cases,
 	nr_exact_cases, nr_predict_cases, nr_maps_cases, nr_lesson_cases, nr_input_cases,
-	nr_security_cases, nr_pagemap_cases, nr_prose_cases, nr_docs_cases, nr_watch_cases;
+	nr_security_cases, nr_pagemap_cases, nr_prose_cases, nr_docs_cases, nr_watch_cases,
+	nr_program_cases;
 
 /* argv[1] of this program run by the kernel as the core-dump helper (test_exact.c). */
 #define CORE_HELPER_FLAG	"--core-helper"

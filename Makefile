@@ -122,6 +122,8 @@ dkms-check:
 # Every lesson: the transcripts in docs/lessons/ (and the docs' excerpts
 # of them), the HTML pages and their index in build/html/ (tests/lessons.sh);
 # make html writes the pages alone.
+# Both on the full image, which has the programs of the redis and prefork lessons.
+lessons html: export IMAGE := full
 lessons: image
 	tests/lessons.sh
 

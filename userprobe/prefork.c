@@ -127,6 +127,9 @@ static int take(struct probe *pr, struct server *s, int at, struct prefork_run *
 			run->private[at] += (double)rows[i].v[ROW_PRIVATE] / WORKERS;
 		}
 	}
+	/* Whole pages: the table and the prose say the same figure. */
+	run->copies[at] = (long long)(run->copies[at] + 0.5);
+	run->private[at] = (long long)(run->private[at] + 0.5);
 	report_text(pr, "%s\n", title);
 	program_show(pr, roles, rows, 1 + WORKERS);
 	report_note(pr, "Anonymous memory of the three: %lld KiB (the sum of their Pss_Anon, a "
@@ -228,8 +231,8 @@ int lesson_prefork(struct probe *pr)
 		    "the\nanonymous memory of the parent and both workers (KiB), after each step.\n");
 	report_header(pr, "after", 4, keys);
 	for (at = 0; at < NR_AT; at++) {
-		v[0] = (long long)(run[0].copies[at] + 0.5);
-		v[1] = (long long)(run[1].copies[at] + 0.5);
+		v[0] = run[0].copies[at];
+		v[1] = run[1].copies[at];
 		v[2] = run[0].frames_kib[at] == NA ? NAN : run[0].frames_kib[at];
 		v[3] = run[1].frames_kib[at] == NA ? NAN : run[1].frames_kib[at];
 		report_record(pr, at_name[at], 4, keys, v);

@@ -357,7 +357,7 @@ static int save_with_writes(struct probe *pr, struct redis *r, long keys)
 
 	compare(pr, r, s, n, after[0].v[ROW_COPIES] - s[n - 1].row[0].v[ROW_COPIES]);
 	if (pr->format != FMT_TEXT) {
-		static const char *const keys[] = {
+		static const char *const fig_keys[] = {
 			"forks", "server_copies", "server_reuses", "child_anon_first",
 			"child_anon_last",
 		};
@@ -368,8 +368,8 @@ static int save_with_writes(struct probe *pr, struct redis *r, long keys)
 			s[0].row[1].v[ROW_ANON], s[n - 1].row[1].v[ROW_ANON],
 		};
 
-		report_header(pr, "", 5, keys);
-		report_record(pr, "save figures", 5, keys, v);
+		report_header(pr, "", 5, fig_keys);
+		report_record(pr, "save figures", 5, fig_keys, v);
 	}
 	report_summary(pr);
 	return 0;

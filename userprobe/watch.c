@@ -520,6 +520,18 @@ static void find_columns(struct watch *w, const struct cowstat_table *t)
 	}
 }
 
+/* realloc(), or the end: without memory there is no table to show. */
+static void *grow(void *p, size_t size)
+{
+	void *q = realloc(p, size);
+
+	if (!q) {
+		perror("cowprobe watch");
+		exit(1);
+	}
+	return q;
+}
+
 int watch_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -592,14 +604,10 @@ int watch_main(int argc, char **argv)
 		pause_for(w.interval);
 		if (take(cur))
 			return 1;
-		l = realloc(l, (cur->t.nrows + 1) * sizeof(*l));
-		order = realloc(order, (cur->t.nrows + 1) * sizeof(*order));
-		line_of_row = realloc(line_of_row, (cur->t.nrows + 1) * sizeof(*line_of_row));
-		done = realloc(done, cur->t.nrows + 1);
-		if (!l || !order || !line_of_row || !done) {
-			perror("cowprobe watch");
-			return 1;
-		}
+		l = grow(l, (cur->t.nrows + 1) * sizeof(*l));
+		order = grow(order, (cur->t.nrows + 1) * sizeof(*order));
+		line_of_row = grow(line_of_row, (cur->t.nrows + 1) * sizeof(*line_of_row));
+		done = grow(done, cur->t.nrows + 1);
 		n = lines_of(&w, prev, cur, l, line_of_row);
 		arrange(l, n, order, done);
 		if (printed && !w.live)

@@ -23,7 +23,7 @@
 
 #define ITEMS	100000		/* prefork's default */
 
-/* The number after "KEY": in a JSON line, or -1. */
+/* The number after "KEY": in a JSON line, or -1 (missing, or null). */
 static double field(const char *line, const char *key)
 {
 	char pat[64];
@@ -31,7 +31,9 @@ static double field(const char *line, const char *key)
 
 	snprintf(pat, sizeof(pat), "\"%s\":", key);
 	p = strstr(line, pat);
-	return p ? atof(p + strlen(pat)) : -1;
+	if (!p || !strncmp(p + strlen(pat), "null", 4))
+		return -1;	/* missing: every figure checked here is >= 0 */
+	return atof(p + strlen(pat));
 }
 
 /* cowprobe --json LESSON: its lines, one string (NULL on failure); the exit status checked. */

@@ -239,6 +239,49 @@ out:
 	return KTAP_PASS;
 }
 
+/*
+ * A process's counts go on when its parent exits and it is reparented:
+ * the idle child's rates stay 0 (they once jumped to its whole count in
+ * one interval, as if it were new, because its ppid changed).
+ */
+static enum ktap_result watch_keeps_counting_across_reparenting(const char **skip)
+{
+	struct puppet p[2] = { 0 };
+	struct watch_row r, c;
+	int status, watched;
+	char opts[64], line[512];
+	double dt;
+	FILE *f;
+
+	(void)skip;
+	if (!spawn(p, 2, "cow-watch") || !pcmd(&p[0], "map anon %d", REGION) ||
+	    !pcmd(&p[0], "write 0 %d", REGION) || !pfork(p, 0, 1) ||
+	    !pcmd(&p[1], "write 0 %d", WRITES))
+		goto out;
+	snprintf(opts, sizeof(opts), "-c 2 -i 2 %d", (int)p[1].pid);
+	f = start_watch(opts, p[0].pid);
+	if (!check(f != NULL, "popen cowprobe watch"))
+		goto out;
+	if (read_header(f, false, &dt, &watched) && read_row(f, &r) && read_row(f, &c))
+		check(c.pid == p[1].pid && c.ppid == p[0].pid && c.rate[0] == 0,
+		      "table 1: child %lld of %lld, copies/s %.1f", c.pid, c.ppid, c.rate[0]);
+	/* The parent exits (its pid reaped here); the child is reparented. */
+	if (pcmd(&p[0], "exit 0") && waitpid(p[0].pid, &status, 0) == p[0].pid) {
+		p[0].pid = 0;
+		if (read_header(f, true, &dt, &watched) && read_row(f, &c))
+			check(c.pid == p[1].pid && c.ppid != r.pid && c.rate[0] == 0 &&
+			      c.rate[1] == 0 && c.rate[2] == 0, "table 2: the idle child %lld (ppid "
+			      "%lld) at %.1f copies/s, %.1f reuses/s, %.1f forks/s", c.pid, c.ppid,
+			      c.rate[0], c.rate[1], c.rate[2]);
+	}
+	check(!next_line(f, line, sizeof(line)), "more than two tables: %s", line);
+	status = pclose(f);
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "cowprobe watch: status %#x", status);
+out:
+	finish(p, 2);
+	return KTAP_PASS;
+}
+
 /* Run cowprobe watch @args: exit status, and stderr in @err. */
 static int watch_status(const char *args, char *err, size_t len)
 {
@@ -350,6 +393,7 @@ static enum ktap_result watch_names_what_it_cannot_show(const char **skip)
 const struct test_case watch_cases[] = {
 	{ "watch_rates_and_families", watch_rates_and_families },
 	{ "watch_follows_exits", watch_follows_exits },
+	{ "watch_keeps_counting_across_reparenting", watch_keeps_counting_across_reparenting },
 	{ "watch_names_what_it_cannot_show", watch_names_what_it_cannot_show },
 };
 const int nr_watch_cases = sizeof(watch_cases) / sizeof(watch_cases[0]);

@@ -213,7 +213,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'n':
 			pr.pages = parse_count("-n", optarg, 1, MAX_PAGES);
-			pr.sizes_given = true;
+			pr.sizes_given = pr.pages_given = true;
 			break;
 		case 'k':
 			pr.writes = parse_count("-k", optarg, 0, MAX_PAGES);

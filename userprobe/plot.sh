@@ -97,14 +97,14 @@ set key top left
 set xlabel "tick (the last: the child has exited)"
 set ylabel "memory beyond the dataset (KiB)"
 set yrange [0:*]
-plot "< tail -n +2 $dir/snapshot-k8.csv" using 3:12 with lines lw 2 title "k = 8", \
-     "< tail -n +2 $dir/snapshot-k32.csv" using 3:12 with lines lw 2 dt 2 title "k = 32", \
-     "< tail -n +2 $dir/snapshot-k128.csv" using 3:12 with lines lw 2 dt 3 title "k = 128"
+plot "< tail -n +2 $dir/snapshot-k8.csv" using 3:10 with lines lw 2 title "k = 8", \
+     "< tail -n +2 $dir/snapshot-k32.csv" using 3:10 with lines lw 2 dt 2 title "k = 32", \
+     "< tail -n +2 $dir/snapshot-k128.csv" using 3:10 with lines lw 2 dt 3 title "k = 128"
 set title "k = 32: writes, and the pages they copied"
 set ylabel "pages"
 plot "< tail -n +2 $dir/snapshot-k32.csv" using 3:5 with lines lw 2 title "the parent's writes", \
-     "< tail -n +2 $dir/snapshot-k32.csv" using 3:8 with lines lw 2 dt 2 title "the parent's copies", \
-     "< tail -n +2 $dir/snapshot-k32.csv" using 3:9 with lines lw 2 dt 3 title "the child's private pages"
+     "< tail -n +2 $dir/snapshot-k32.csv" using 3:7 with lines lw 2 dt 2 title "the parent's copies", \
+     "< tail -n +2 $dir/snapshot-k32.csv" using 3:8 with lines lw 2 dt 3 title "the child's private pages"
 unset multiplot
 GP
 echo "charts: $dir/forkcost.png $dir/faults.png $dir/split.png $dir/snapshot.png"

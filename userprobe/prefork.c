@@ -11,6 +11,7 @@
  */
 
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,20 @@ static int run_server(struct probe *pr, bool freeze, long items, struct prefork_
 	}
 	s.to = fdopen(in, "w");
 	s.from = fdopen(out, "r");
+	if (!s.to || !s.from) {
+		snprintf(pr->err, sizeof(pr->err), "fdopen failed");
+		if (s.to)
+			fclose(s.to);
+		else
+			close(in);
+		if (s.from)
+			fclose(s.from);
+		else
+			close(out);
+		kill(s.pid[0], SIGTERM);
+		waitpid(s.pid[0], &status, 0);
+		return -1;
+	}
 	if (expect_line(pr, &s, "built", line, sizeof(line)))
 		goto out;
 	fprintf(s.to, "fork\n");
@@ -163,8 +178,9 @@ static int run_server(struct probe *pr, bool freeze, long items, struct prefork_
 	if (take(pr, &s, AT_FORK, run, freeze ? "gc.freeze(), then fork() twice" :
 		 "fork() twice, without gc.freeze()"))
 		goto out;
-	report_note(pr, "Right after fork() the workers share every page with the parent: "
-		    "each has %.0f pages of its own ('private').", run->private[AT_FORK]);
+	report_note(pr, "Right after fork() the workers share nearly all their pages with the "
+		    "parent: each has %.0f of its own ('private'), the pages the Python runtime "
+		    "wrote as fork() returned and the worker began.", run->private[AT_FORK]);
 	report_summary(pr);
 	if (tell(pr, &s, "collect") ||
 	    take(pr, &s, AT_COLLECT, run, "each worker runs the collector once: gc.collect()"))
@@ -206,14 +222,12 @@ int lesson_prefork(struct probe *pr)
 		"copies_without", "copies_with", "frames_kib_without", "frames_kib_with",
 	};
 	struct prefork_run run[2];
-	long items = pr->sizes_given ? pr->pages : 100000;
+	long items = pr->pages_given ? pr->pages : 100000;
 	double v[4];
 	int at;
 
-	if (!pr->have_module) {
-		snprintf(pr->err, sizeof(pr->err), "the prefork lesson needs the cowstat module");
+	if (program_counts(pr))
 		return -1;
-	}
 	report_note(pr, "A Python 3 server builds %ld objects (a list of [number, string] lists) with "
 		    "its collector off (gc.disable()), forks %d workers that only read them, and "
 		    "does it all again with gc.freeze() before fork(), as Python's gc documentation "
@@ -237,10 +251,12 @@ int lesson_prefork(struct probe *pr)
 		v[3] = run[1].frames_kib[at] == NA ? NAN : run[1].frames_kib[at];
 		report_record(pr, at_name[at], 4, keys, v);
 	}
-	report_note(pr, "The collector alone made each worker copy %.0f pages without gc.freeze() "
-		    "and %.0f with it; after reading a quarter of the objects, %.0f against %.0f, "
-		    "and the three processes used %lld KiB against %lld KiB.",
-		    run[0].copies[AT_COLLECT], run[1].copies[AT_COLLECT], run[0].copies[AT_READ],
+	report_note(pr, "The collection alone made each worker copy %.0f pages without gc.freeze() "
+		    "and %.0f with it (the gc.collect row less the fork row); after reading a "
+		    "quarter of the objects a worker had copied %.0f pages against %.0f, and the "
+		    "three processes used %lld KiB against %lld KiB.",
+		    run[0].copies[AT_COLLECT] - run[0].copies[AT_FORK],
+		    run[1].copies[AT_COLLECT] - run[1].copies[AT_FORK], run[0].copies[AT_READ],
 		    run[1].copies[AT_READ], run[0].frames_kib[AT_READ], run[1].frames_kib[AT_READ]);
 	report_note(pr, "gc.freeze() saves the copies the collector makes; it cannot save those "
 		    "that reading makes: reference counts are written on every use (Python 3.12 "

@@ -81,6 +81,7 @@ struct probe {
 	const char *maps;		/* /proc/cowstat_maps */
 	long pages, writes;
 	bool sizes_given;		/* -n or -k on the command line */
+	bool pages_given;		/* -n on the command line */
 	enum format format;
 	bool show_map;
 	bool color;

@@ -10,9 +10,11 @@
 
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cowstat_table.h"
@@ -23,27 +25,61 @@ static const char *const row_keys[NR_ROW_COLS] = {
 	"pid", "rss", "anon", "shared", "private", "copies", "reuses", "forks",
 };
 
-bool program_exists(const char *path)
+/* The module is loaded and counts events (not events=0): what these lessons read. */
+int program_counts(struct probe *pr)
 {
-	return access(path, X_OK) == 0;
+	char buf[16] = "";
+	FILE *f = fopen("/sys/kernel/cowstat/events", "re");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	if (!pr->have_module || strncmp(buf, "on", 2)) {
+		snprintf(pr->err, sizeof(pr->err), "the %s lesson needs the cowstat module, "
+			 "counting events (/sys/kernel/cowstat/events: on)", pr->lesson);
+		return -1;
+	}
+	return 0;
 }
 
-/* Start @argv[0] with its stdin and stdout on pipes (@in, @out), or on /dev/null. */
+static void close_pair(int *fds)
+{
+	if (fds[0] >= 0) {
+		close(fds[0]);
+		close(fds[1]);
+	}
+}
+
+/*
+ * Start @argv[0] with its stdin and stdout on pipes (@in, @out), or on
+ * /dev/null.  It gets SIGTERM if cowprobe dies first: an interrupted
+ * lesson leaves no server running.
+ */
 pid_t program_start(char *const argv[], int *in, int *out)
 {
 	int to[2] = { -1, -1 }, from[2] = { -1, -1 };
 	pid_t pid;
 
-	if ((in && pipe2(to, O_CLOEXEC)) || (out && pipe2(from, O_CLOEXEC)))
+	if ((in && pipe2(to, O_CLOEXEC)) || (out && pipe2(from, O_CLOEXEC))) {
+		close_pair(to);
 		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(in ? to[0] : null, STDIN_FILENO);
 		dup2(out ? from[1] : null, STDOUT_FILENO);
 		execv(argv[0], argv);
 		_exit(127);
+	}
+	if (pid < 0) {
+		close_pair(to);
+		close_pair(from);
+		return -1;
 	}
 	if (in) {
 		close(to[0]);

@@ -18,7 +18,7 @@ struct prow {
 	long long v[NR_ROW_COLS];		/* NA where missing; v[ROW_PID] 0: no such row */
 };
 
-bool program_exists(const char *path);
+int program_counts(struct probe *pr);
 pid_t program_start(char *const argv[], int *in, int *out);
 int program_rows(struct probe *pr, const pid_t *pids, int n, struct prow *rows);
 long long pss_anon_kib(pid_t pid);

@@ -9,6 +9,7 @@
  */
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,13 +92,14 @@ static int start_server(struct probe *pr, struct redis *r)
 	char out[64] = "";
 	int i;
 
-	snprintf(r->dir, sizeof(r->dir), "/tmp/cowprobe-redis-%d", (int)getpid());
-	snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", r->dir);
-	snprintf(r->log, sizeof(r->log), "%s/redis.log", r->dir);
-	if (mkdir(r->dir, 0700)) {
-		snprintf(pr->err, sizeof(pr->err), "mkdir %s failed", r->dir);
+	snprintf(r->dir, sizeof(r->dir), "/tmp/cowprobe-redis-XXXXXX");
+	if (!mkdtemp(r->dir)) {
+		snprintf(pr->err, sizeof(pr->err), "mkdtemp %s: %s", r->dir, strerror(errno));
+		r->dir[0] = '\0';
 		return -1;
 	}
+	snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", r->dir);
+	snprintf(r->log, sizeof(r->log), "%s/redis.log", r->dir);
 	r->server = program_start(argv, NULL, NULL);
 	for (i = 0; r->server > 0 && i < 200 && strncmp(out, "PONG", 4); i++) {
 		usleep(100000);
@@ -136,6 +138,8 @@ static void stop(struct redis *r)
 		kill(r->server, SIGTERM);
 		waitpid(r->server, NULL, 0);
 	}
+	if (!r->dir[0])
+		return;		/* no directory of ours to clean */
 	unlink(r->sock);
 	unlink(r->log);
 	snprintf(path, sizeof(path), "%s/dump.rdb", r->dir);
@@ -175,27 +179,38 @@ static void log_line(struct redis *r, char *line, size_t len)
 
 static const char *const roles[2] = { "redis-server", "saving child" };
 
-/* Sample the save every POLL_NS until the child has exited; returns the samples taken. */
+/*
+ * Sample the save every POLL_NS until the child has exited: the looks at
+ * it in s[0..n), and in s[n] the first look without it.  Returns n, or -1
+ * (a save not seen, or not over within MAX_SAMPLES looks).
+ */
 static int follow_save(struct probe *pr, struct redis *r, struct sample *s, pid_t *child)
 {
 	struct timespec t0, pause = { 0, POLL_NS };
 	pid_t pids[2] = { r->server, 0 };
-	int n = 0;
+	int n = 0, tries;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (n < MAX_SAMPLES && since(&t0) < 600) {
+	/* The child, as soon as the server has forked it (a few looks at most). */
+	for (tries = 0; !pids[1] && tries < 200; tries++) {
+		pids[1] = child_of(pr, r->server);
 		if (!pids[1])
-			pids[1] = child_of(pr, r->server);
+			nanosleep(&pause, NULL);
+	}
+	for (*child = pids[1]; pids[1] && n < MAX_SAMPLES; n++) {
 		if (program_rows(pr, pids, 2, s[n].row))
 			return -1;
 		s[n].t = since(&t0);
-		if (pids[1] && !s[n].row[1].v[ROW_PID])
+		if (!s[n].row[1].v[ROW_PID])
 			break;		/* the child has exited */
-		if (pids[1])
-			n++;
 		nanosleep(&pause, NULL);
 	}
-	*child = pids[1];
+	if (!pids[1] || n == 0 || n == MAX_SAMPLES) {
+		snprintf(pr->err, sizeof(pr->err), "%s", !pids[1] || n == 0 ?
+			 "the save ended before cowstat could look at it: try a larger -n" :
+			 "the save did not end within the looks the lesson keeps");
+		return -1;
+	}
 	return n;
 }
 
@@ -246,10 +261,14 @@ static void compare(struct probe *pr, struct redis *r, const struct sample *s, i
 	long long peak_bytes = info_field(pr, r, "rdb_last_cow_size"), last, max = 0, given = 0;
 	long long current = NA, slack, diff;
 	double gap = s[n].t - s[n - 1].t, v[7];
-	char line[256], *p;
+	char line[256], peak_text[32], *p;
 	int i;
 
 	log_line(r, line, sizeof(line));
+	if (peak_bytes == NA)
+		snprintf(peak_text, sizeof(peak_text), "(missing)");
+	else
+		snprintf(peak_text, sizeof(peak_text), "%lld", peak_bytes);
 	p = strstr(line, "current ");
 	if (p)
 		current = atoll(p + 8);
@@ -266,32 +285,40 @@ static void compare(struct probe *pr, struct redis *r, const struct sample *s, i
 	diff = current == NA ? NA : llabs(current * 256 - last);
 
 	report_text(pr, "\nRedis's own report\n");
-	report_note(pr, "Redis's log: \"%s\"; INFO persistence: rdb_last_cow_size:%lld.",
-		    line[0] ? line : "(no CoW line)", peak_bytes);
+	report_note(pr, "Redis's log: \"%s\"; INFO persistence: rdb_last_cow_size:%s.",
+		    line[0] ? line : "(no CoW line)", peak_text);
 	report_note(pr, "Both count the same pages: Redis's child reads its own Private_Dirty in "
 		    "/proc/self/smaps, the pages no other process maps and that were written (the "
 		    "originals the server copied away from, the child's own writes); cowstat's "
 		    "'private' counts the anonymous pages mapped once.");
-	report_note(pr, "Current, as the child exited: Redis %lld MiB, cowstat %lld pages (%lld "
-		    "MiB) at its last look, at most %.0f ms earlier; in between the server copied "
-		    "%lld pages and the child gave back about %lld.  %s", current, last, last / 256,
-		    gap * 1000, late, given, diff == NA || diff > slack ?
-		    "They differ by more than that explains." :
-		    "They agree, to what changed in between.");
-	report_note(pr, "Peak: Redis %lld MiB (rdb_last_cow_size, the highest of its looks once a "
-		    "second), cowstat %lld pages (%lld MiB, the highest of its looks every few tens "
-		    "of ms).  The peak was mid-save: as the child writes values out it gives their "
-		    "pages back, and its private pages fall.", peak_bytes == NA ? NA :
-		    peak_bytes >> 20, max, max / 256);
-	if (diff == NA || diff > slack) {
-		char what[200];
+	if (current == NA || peak_bytes == NA) {
+		/* Another Redis, which reports otherwise (or not at all): nothing to set beside. */
+		report_note(pr, "This Redis reported no %s: nothing to compare.",
+			    current == NA ? "\"Fork CoW for RDB\" line" : "rdb_last_cow_size");
+		report_unexpected(pr, "Redis's own CoW figures are missing");
+	} else {
+		report_note(pr, "Current, as the child exited: Redis %lld MiB, cowstat %lld pages "
+			    "(%lld MiB) at its last look, at most %.0f ms earlier; in between the "
+			    "server copied %lld pages and the child gave back about %lld.  %s",
+			    current, last, last / 256, gap * 1000, late, given, diff > slack ?
+			    "They differ by more than that explains." :
+			    "They agree, to what changed in between.");
+		report_note(pr, "Peak: Redis %lld MiB (rdb_last_cow_size, the highest of its looks "
+			    "once a second), cowstat %lld pages (%lld MiB, the highest of its looks "
+			    "every few tens of ms).  The peak was mid-save: as the child writes values "
+			    "out it gives their pages back, and its private pages fall.",
+			    peak_bytes >> 20, max, max / 256);
+		if (diff > slack) {
+			char what[200];
 
-		snprintf(what, sizeof(what), "Redis's current CoW (%lld MiB) and the child's last "
-			 "private pages (%lld) differ by more than %lld pages", current, last, slack);
-		report_unexpected(pr, what);
+			snprintf(what, sizeof(what), "Redis's current CoW (%lld MiB) and the child's "
+				 "last private pages (%lld) differ by more than %lld pages", current,
+				 last, slack);
+			report_unexpected(pr, what);
+		}
+		if (peak_bytes / 4096 > max + max / 20 + 256)
+			report_unexpected(pr, "Redis's CoW peak exceeds every look cowstat took");
 	}
-	if (peak_bytes == NA || peak_bytes / 4096 > max + max / 20 + 256)
-		report_unexpected(pr, "Redis's CoW peak exceeds every look cowstat took");
 	if (pr->format != FMT_TEXT) {
 		v[0] = current == NA ? NAN : current;
 		v[1] = peak_bytes == NA ? NAN : peak_bytes;
@@ -318,16 +345,18 @@ static int save_with_writes(struct probe *pr, struct redis *r, long keys)
 		return -1;
 	copies0 = before[0].v[ROW_COPIES];
 	r->bench = benchmark(r, keys, keys);
-	n = follow_save(pr, r, s, &child);
-	if (n < 0)
-		return -1;
-	if (!n) {
-		snprintf(pr->err, sizeof(pr->err), "no saving child of redis-server was seen");
+	if (r->bench < 0) {
+		snprintf(pr->err, sizeof(pr->err), "cannot start %s", REDIS_BENCH);
 		return -1;
 	}
-	if (program_rows(pr, pids, 1, after))
+	n = follow_save(pr, r, s, &child);
+	if (n < 0 || program_rows(pr, pids, 1, after))
 		return -1;
-	waitpid(r->bench, &status, 0);
+	if (waitpid(r->bench, &status, 0) != r->bench || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		snprintf(pr->err, sizeof(pr->err), "redis-benchmark failed (status %#x)", status);
+		return -1;
+	}
 	r->bench = 0;
 
 	report_text(pr, "BGSAVE, while redis-benchmark overwrites %ld random keys: %d looks at "
@@ -378,21 +407,20 @@ static int save_with_writes(struct probe *pr, struct redis *r, long keys)
 int lesson_redis(struct probe *pr)
 {
 	struct redis r = { .server = 0 };
-	long keys = pr->sizes_given ? pr->pages : DEFAULT_KEYS;
+	long keys = pr->pages_given ? pr->pages : DEFAULT_KEYS;
 	struct prow row[1];
 	char out[64];
-	int ret = -1;
+	int ret = -1, status;
 
-	if (!pr->have_module) {
-		snprintf(pr->err, sizeof(pr->err), "the redis lesson needs the cowstat module");
+	if (program_counts(pr))
 		return -1;
-	}
 	if (start_server(pr, &r))
 		goto out;
 	report_note(pr, "Debian's redis-server, on a Unix socket in %s, with no automatic "
 		    "saves: the lesson asks for one.", r.dir);
 	r.bench = benchmark(&r, 4 * keys, keys);
-	if (r.bench < 0 || waitpid(r.bench, NULL, 0) != r.bench) {
+	if (r.bench < 0 || waitpid(r.bench, &status, 0) != r.bench || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
 		snprintf(pr->err, sizeof(pr->err), "redis-benchmark failed");
 		goto out;
 	}

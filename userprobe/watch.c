@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ struct line {
 	const struct cowstat_row *row;
 	double rate[NR_EVENT_COLS];	/* NAN when not counted */
 	double key;
+	long long shared;		/* the tie-break: among the idle, the most shared first */
 	double family_key;		/* the largest key in its family */
 	long parent;			/* the line it is listed under, or -1 */
 	long child, next;		/* its first child and next sibling, or -1 */
@@ -184,19 +186,16 @@ static long find_row(const struct cowstat_table *t, long long pid)
 }
 
 /*
- * @row's process in the sample before, if it is the same process: the
- * same pid, parent and name (a pid reused within one interval would have
- * to match all three to be mistaken for the process before it).
+ * @row's process in the sample before: the same pid.  Its counts live as
+ * long as the process (through exec, a new name, a new parent); a pid
+ * reused within the interval shows as counts that went back, which
+ * rate() treats as a process new in the interval.
  */
-static const struct cowstat_row *before(const struct watch *w, const struct sample *prev,
-					const struct cowstat_row *row)
+static const struct cowstat_row *before(const struct sample *prev, const struct cowstat_row *row)
 {
 	long i = find_row(&prev->t, row->val[prev->t.pid_col]);
-	const struct cowstat_row *r = i < 0 ? NULL : &prev->t.rows[i];
 
-	if (!r || r->val[w->ppid_col] != row->val[w->ppid_col] || strcmp(r->comm, row->comm))
-		return NULL;
-	return r;
+	return i < 0 ? NULL : &prev->t.rows[i];
 }
 
 static double seconds(const struct timespec *a, const struct timespec *b)
@@ -204,12 +203,15 @@ static double seconds(const struct timespec *a, const struct timespec *b)
 	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/* Events a second: since the sample before, or since the process began within it. */
+/*
+ * Events a second: since the sample before, or, for a process new in the
+ * interval (@then 0, or counts that went back: a pid reused), all of them.
+ */
 static double rate(long long now, long long then, double dt)
 {
-	if (now == NA || then == NA || now < then || dt <= 0)
+	if (now == NA || then == NA || dt <= 0)
 		return NAN;
-	return (now - then) / dt;
+	return (now < then ? now : now - then) / dt;
 }
 
 /* A named pid, or a descendant of one (the climb is bounded: a racy read may loop). */
@@ -237,12 +239,11 @@ static double sort_key(const struct watch *w, const struct cowstat_table *t,
 		return -(double)l->row->val[t->pid_col];
 	if (w->sort == SORT_ACTIVITY) {
 		v = (isnan(l->rate[0]) ? 0 : l->rate[0]) + (isnan(l->rate[1]) ? 0 : l->rate[1]);
-		/* Among the idle, the processes sharing the most pages first. */
-		return v + l->row->val[w->col[1]] * 1e-9;
+		return v;
 	}
 	if (w->sort_rate)
 		return isnan(l->rate[w->sort]) ? -1 : l->rate[w->sort];
-	return (double)l->row->val[w->col[w->sort]];
+	return w->col[w->sort] < 0 ? 0 : (double)l->row->val[w->col[w->sort]];
 }
 
 /* Lines in order of their family, then their own key, then pid. */
@@ -256,18 +257,33 @@ static int cmp_family(const void *a, const void *b)
 		return x->family_key > y->family_key ? -1 : 1;
 	if (x->key != y->key)
 		return x->key > y->key ? -1 : 1;
+	if (x->shared != y->shared)
+		return x->shared > y->shared ? -1 : 1;
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-static void emit(struct line *l, long i, int depth, long *order, size_t *k, bool *done)
+/* @root and its family, depth first, each process before its children (no recursion). */
+static void emit(struct line *l, long root, long *order, size_t *k, bool *done)
 {
-	long c;
+	long cur = root;
 
-	done[i] = true;
-	l[i].depth = depth;
-	order[(*k)++] = i;
-	for (c = l[i].child; c >= 0; c = l[c].next)
-		emit(l, c, depth + 1, order, k, done);
+	l[root].depth = 0;
+	for (;;) {
+		done[cur] = true;
+		order[(*k)++] = cur;
+		if (l[cur].child >= 0) {
+			l[l[cur].child].depth = l[cur].depth + 1;
+			cur = l[cur].child;
+			continue;
+		}
+		/* Up to the first ancestor with a next sibling. */
+		while (cur != root && l[cur].next < 0)
+			cur = l[cur].parent;
+		if (cur == root)
+			return;
+		l[l[cur].next].depth = l[cur].depth;
+		cur = l[cur].next;
+	}
 }
 
 /*
@@ -326,7 +342,7 @@ static void arrange(struct line *l, size_t n, long *order, bool *done)
 	memcpy(last, order, n * sizeof(*last));
 	for (i = 0; i < n; i++)
 		if (l[last[i]].parent < 0)
-			emit(l, last[i], 0, order, &k, done);
+			emit(l, last[i], order, &k, done);
 	/* Parents in a cycle (pids reused while the table was read): as roots. */
 	for (i = 0; i < n; i++) {
 		if (!done[last[i]]) {
@@ -370,15 +386,17 @@ static size_t lines_of(const struct watch *w, const struct sample *prev,
 		line_of_row[i] = -1;
 		if (!wanted(w, t, i))
 			continue;
-		then = before(w, prev, row);
+		then = before(prev, row);
 		l[n].row = row;
 		for (e = 0; e < NR_EVENT_COLS; e++) {
 			long long now = w->ecol[e] < 0 ? NA : row->val[w->ecol[e]];
 
 			/* A process new since the table before: all its events are in the interval. */
-			l[n].rate[e] = rate(now, then ? then->val[w->ecol[e]] : 0, dt);
+			l[n].rate[e] = rate(now, then && w->ecol[e] >= 0 ? then->val[w->ecol[e]] : 0,
+					    dt);
 		}
 		l[n].key = sort_key(w, t, &l[n]);
+		l[n].shared = row->val[w->col[1]];
 		line_of_row[i] = n++;
 	}
 	for (i = 0; i < n; i++) {
@@ -433,7 +451,7 @@ static void print_table(const struct watch *w, const struct sample *prev,
 		else
 			printf(" %s %.*f/s", event_cols[e], r > 0 && r < 9.95, r);
 	}
-	printf("; since the module was loaded:");
+	printf("; since the module was loaded (or reset):");
 	for (e = 0; e < NR_EVENT_COLS; e++) {
 		if (cur->total[e] == NA)
 			printf(" %s -", event_cols[e]);
@@ -581,10 +599,13 @@ int watch_main(int argc, char **argv)
 		bad_usage("-i needs seconds from 0.1 to 86400 (0 only with -c)", arg);
 	}
 	for (; optind < argc; optind++) {
+		long pid;
+
 		errno = 0;
-		k = strtol(argv[optind], &end, 10);
-		if (end == argv[optind] || *end || errno || k < 1)
+		pid = strtol(argv[optind], &end, 10);
+		if (end == argv[optind] || *end || errno || pid < 1 || pid > INT_MAX)
 			bad_usage("a pid is a number of at least 1", argv[optind]);
+		k = pid;
 		if (w.npids == MAX_PIDS)
 			bad_usage("at most 64 pids", argv[optind]);
 		w.pids[w.npids++] = k;

@@ -3,7 +3,7 @@
 #
 # Usage: vm/full.sh
 #
-# Fetch the real programs of the full image (IMAGE=full): Debian's own
+# Fetch the real programs of the full image (IMAGE=full): Debian 12's own
 # redis-server, redis-cli and redis-benchmark, and python3, with the
 # shared libraries they load, as vm/kernel.sh fetches the kernel: the
 # packages at apt's candidate version, with apt-get download, unpacked with
@@ -25,7 +25,9 @@ packages=(
 	libpython3.11-minimal libexpat1 zlib1g
 )
 
-if [ -s "$dir/packages" ] && [ -d "$dir/root" ]; then
+# Fetched already, for this list of packages.
+if [ -s "$dir/packages" ] && [ -d "$dir/root" ] &&
+	[ "$(cat "$dir/list" 2>/dev/null)" = "${packages[*]}" ]; then
 	exit 0
 fi
 echo "full: fetching ${#packages[@]} Debian packages (redis, python3 and their libraries)"
@@ -41,8 +43,8 @@ rm -rf "$dir/root/usr/share" "$dir/root/usr/lib/x86_64-linux-gnu/gconv" \
 	"$dir/root/etc/init.d" "$dir/root/etc/logrotate.d" "$dir/root/lib/systemd" \
 	"$dir/root/usr/lib/systemd" "$dir/root/etc/systemd"
 
-# Each program starts in the unpacked root (chroot as root, with a static
-# BusyBox for /bin/sh; otherwise through the root's own loader).
+# Each program starts in the unpacked root: chroot as root; otherwise
+# through the root's own loader (python3 may then find the host's library).
 check() {	# check PROGRAM ARG...
 	local out
 
@@ -61,4 +63,5 @@ check /usr/bin/redis-benchmark --version
 check /usr/bin/python3 -c 'import gc, os, sys; print("Python", sys.version.split()[0])'
 rm -rf "$dir/deb" "$dir/download.err"
 mv "$dir/packages.tmp" "$dir/packages"
+echo "${packages[*]}" >"$dir/list"
 echo "full: $dir/root ($(du -sh "$dir/root" | cut -f1)), packages in $dir/packages"

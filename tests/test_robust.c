@@ -252,7 +252,8 @@ static enum ktap_result cowprobe_rejects_bad_arguments(const char **skip)
 		{ "watch -c 0", "-c needs a count of tables of at least 1, not '0'" },
 		{ "watch --sort size", "--sort takes activity, copies, reuses, forks, pid, rss" },
 		{ "watch 12ab", "a pid is a number of at least 1, not '12ab'" },
-		{ "watch -x", "invalid option" },
+		{ "watch -x", "cowprobe watch: no such option: '-x'" },
+		{ "watch -c", "cowprobe watch: a value is missing after '-c'" },
 	};
 	char out[4096], err[4096];
 	unsigned int i;

@@ -7,7 +7,8 @@
  *
  * The cases read watch's output through a pipe, a table at a time, and
  * act on the puppets between two tables: each interval is 2 or 3 seconds
- * of the guest's clock, and what they do between takes milliseconds.
+ * of the guest's clock, and what they do between takes milliseconds.  The
+ * first table comes at once, without rates ("-").
  */
 
 #define _GNU_SOURCE
@@ -46,8 +47,16 @@ static bool parse_row(const char *line, struct watch_row *r)
 	r->ppid = strtoll(end, &end, 10);
 	for (i = 0; i < 7; i++)
 		r->page[i] = strtoll(end, &end, 10);
-	for (i = 0; i < 3; i++)
-		r->rate[i] = strtod(end, &end);
+	for (i = 0; i < 3; i++) {
+		while (*end == ' ')
+			end++;
+		if (*end == '-') {	/* no rate: the first table */
+			r->rate[i] = NAN;
+			end++;
+		} else {
+			r->rate[i] = strtod(end, &end);
+		}
+	}
 	if (end == p || *end != ' ')
 		return false;
 	p = end + 1;
@@ -79,12 +88,13 @@ static bool read_header(FILE *f, bool between, double *dt, int *watched)
 	if (!next_line(f, line, sizeof(line)) || strncmp(line, "cowstat watch ", 14))
 		return check(false, "no table header: %s", line);
 	p = strstr(line, "over the last ");
-	*dt = p ? strtod(p + 14, NULL) : 0;
+	*dt = p ? strtod(p + 14, NULL) : between ? 0 : NAN;	/* the first: no interval */
 	p = strstr(line, " of them watched");
 	while (p && p > line && p[-1] != ' ')
 		p--;
 	*watched = p ? atoi(p) : -1;
-	check(*dt > 0, "no interval in: %s", line);
+	check(between ? *dt > 0 : isnan(*dt) && strstr(line, "from the next table on") != NULL,
+	      "%s: %s", between ? "no interval" : "the first table has an interval", line);
 	if (!next_line(f, line, sizeof(line)) || strncmp(line, "system: copies ", 15))
 		return check(false, "no system line: %s", line);
 	if (!next_line(f, line, sizeof(line)) || !strstr(line, "PID") || !strstr(line, "COPIES/s"))
@@ -132,7 +142,7 @@ static FILE *start_watch(const char *opts, pid_t pid)
 }
 
 /*
- * The parent alone in the first table, idle: rates 0.  Between the
+ * The parent alone in the first table, printed at once: no rates.  Between the
  * tables it forks and the child writes WRITES pages of the region: the
  * child is new in the second table, under its parent, with every event
  * it ever had in that interval; the parent's one fork is there too.
@@ -160,8 +170,9 @@ static enum ktap_result watch_rates_and_families(const char **skip)
 		check(r.pid == p[0].pid && r.indent == 0, "first row: pid %lld indent %d",
 		      r.pid, r.indent);
 		check_pages("parent, table 1", &r, &now[0]);
-		check(r.rate[0] == 0 && r.rate[1] == 0 && r.rate[2] == 0,
-		      "an idle parent's rates: %.1f %.1f %.1f", r.rate[0], r.rate[1], r.rate[2]);
+		check(isnan(r.rate[0]) && isnan(r.rate[1]) && isnan(r.rate[2]),
+		      "rates in the first table, printed at once: %.1f %.1f %.1f", r.rate[0],
+		      r.rate[1], r.rate[2]);
 	}
 	snapshot(p, 1, before);
 	if (pfork(p, 0, 1) && pcmd(&p[1], "write 0 %d", WRITES) &&
@@ -263,7 +274,7 @@ static enum ktap_result watch_keeps_counting_across_reparenting(const char **ski
 	if (!check(f != NULL, "popen cowprobe watch"))
 		goto out;
 	if (read_header(f, false, &dt, &watched) && read_row(f, &r) && read_row(f, &c))
-		check(c.pid == p[1].pid && c.ppid == p[0].pid && c.rate[0] == 0,
+		check(c.pid == p[1].pid && c.ppid == p[0].pid && isnan(c.rate[0]),
 		      "table 1: child %lld of %lld, copies/s %.1f", c.pid, c.ppid, c.rate[0]);
 	/* The parent exits (its pid reaped here); the child is reparented. */
 	if (pcmd(&p[0], "exit 0") && waitpid(p[0].pid, &status, 0) == p[0].pid) {

@@ -26,7 +26,8 @@
 /*
  * The server, run as python3 -c SCRIPT ITEMS WORKERS freeze|nofreeze.  It
  * talks to cowprobe a line at a time: "built PID" (then waits for "fork"),
- * "ready W1 W2...", then for each of "collect" and "read" its workers do it
+ * "ready W1 W2..." once every worker has started and said so, then for
+ * each of "collect" and "read" its workers do it
  * (a worker reads the first quarter of the objects) and it says "done";
  * "exit" ends all.
  */
@@ -35,6 +36,7 @@ static const char script[] =
 	"items, workers, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]\n"
 	"def worker(data, cmds, done):\n"
 	"    gc.enable()\n"
+	"    os.write(done, b'r')\n"
 	"    while True:\n"
 	"        c = os.read(cmds, 1)\n"
 	"        if c == b'c':\n"
@@ -60,6 +62,8 @@ static const char script[] =
 	"    if pid == 0:\n"
 	"        worker(data, cr, dw)\n"
 	"    kids.append((pid, cw, dr))\n"
+	"for k in kids:\n"
+	"    os.read(k[2], 1)\n"
 	"print('ready', *[k[0] for k in kids], flush=True)\n"
 	"for line in sys.stdin:\n"
 	"    for k in kids:\n"
@@ -259,8 +263,9 @@ int lesson_prefork(struct probe *pr)
 		    run[1].copies[AT_COLLECT] - run[1].copies[AT_FORK], run[0].copies[AT_READ],
 		    run[1].copies[AT_READ], run[0].frames_kib[AT_READ], run[1].frames_kib[AT_READ]);
 	report_note(pr, "gc.freeze() saves the copies the collector makes; it cannot save those "
-		    "that reading makes: reference counts are written on every use (Python 3.12 "
-		    "makes a few objects immortal, not the program's own).");
+		    "that reading makes: reference counts are written on every use.  (Python "
+		    "3.12 makes some built-in objects immortal, their counts never written; a "
+		    "program's own objects stay mortal.)");
 	report_summary(pr);
 	return 0;
 }

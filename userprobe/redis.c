@@ -261,7 +261,7 @@ static void compare(struct probe *pr, struct redis *r, const struct sample *s, i
 	long long peak_bytes = info_field(pr, r, "rdb_last_cow_size"), last, max = 0, given = 0;
 	long long current = NA, slack, diff;
 	double gap = s[n].t - s[n - 1].t, v[7];
-	char line[256], peak_text[32], *p;
+	char line[256], peak_text[32], given_text[128], *p;
 	int i;
 
 	log_line(r, line, sizeof(line));
@@ -280,6 +280,11 @@ static void compare(struct probe *pr, struct redis *r, const struct sample *s, i
 	if (n > 1 && s[n - 2].row[1].v[ROW_ANON] > s[n - 1].row[1].v[ROW_ANON])
 		given = (s[n - 2].row[1].v[ROW_ANON] - s[n - 1].row[1].v[ROW_ANON]) * gap /
 			(s[n - 1].t - s[n - 2].t);
+	if (given)
+		snprintf(given_text, sizeof(given_text), ", and the child, giving pages back at "
+			 "the pace of its last looks, may have given back some %lld", given);
+	else
+		given_text[0] = '\0';
 	/* Apart by what changed between the two looks, Redis's rounding down, 5%. */
 	slack = late + 2 * given + 256 + last / 20;
 	diff = current == NA ? NA : llabs(current * 256 - last);
@@ -298,16 +303,18 @@ static void compare(struct probe *pr, struct redis *r, const struct sample *s, i
 		report_unexpected(pr, "Redis's own CoW figures are missing");
 	} else {
 		report_note(pr, "Current, as the child exited: Redis %lld MiB, cowstat %lld pages "
-			    "(%lld MiB) at its last look, at most %.0f ms earlier; in between the "
-			    "server copied %lld pages and the child gave back about %lld.  %s",
-			    current, last, last / 256, gap * 1000, late, given, diff > slack ?
+			    "(%lld MiB) at its last look, at most %.0f ms earlier.  In between the "
+			    "server copied %lld pages%s.  %s", current, last, last / 256, gap * 1000,
+			    late, given_text, diff > slack ?
 			    "They differ by more than that explains." :
 			    "They agree, to what changed in between.");
 		report_note(pr, "Peak: Redis %lld MiB (rdb_last_cow_size, the highest of its looks "
 			    "once a second), cowstat %lld pages (%lld MiB, the highest of its looks "
-			    "every few tens of ms).  The peak was mid-save: as the child writes values "
-			    "out it gives their pages back, and its private pages fall.",
-			    peak_bytes >> 20, max, max / 256);
+			    "every few tens of ms).  %s", peak_bytes >> 20, max, max / 256,
+			    max > last ? "The peak was mid-save: as the child writes values out it "
+			    "gives their pages back, and its private pages fall." :
+			    "The peak was the last look: the save ended before the child's giving "
+			    "back outpaced the server's copies.");
 		if (diff > slack) {
 			char what[200];
 

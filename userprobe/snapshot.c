@@ -232,10 +232,14 @@ int lesson_snapshot(struct probe *pr)
 	copies0 = pr->view[PARENT].region_event[E_COPIES];
 	copies0 = copies0 == NA ? 0 : copies0;
 
-	report_text(pr, "The snapshot, a row per tick: in each tick the child saves (reads) %d "
-		    "pages and the\nparent writes %s picked at random, some more than once.  "
-		    "written: the distinct\npages the parent has written since fork; extra: "
-		    "the memory beyond the dataset.\n\n", SAVE_PER_TICK, pages_of(k));
+	if (k)
+		report_text(pr, "The snapshot, a row per tick: in each tick the child saves (reads) "
+			    "%d pages and the\nparent writes %s picked at random, some more than "
+			    "once.  written: the distinct\npages the parent has written since fork; "
+			    "extra: the memory beyond the dataset.\n\n", SAVE_PER_TICK, pages_of(k));
+	else
+		report_text(pr, "The snapshot, a row per tick: in each tick the child saves (reads) "
+			    "%d pages; the\nparent writes nothing (-k 0).\n\n", SAVE_PER_TICK);
 	written = run_ticks(pr, n, k, copies0, &writes);
 	TRY(written);
 	if (pr->format == FMT_HTML)

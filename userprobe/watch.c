@@ -41,7 +41,8 @@ enum { SORT_ACTIVITY = -1, SORT_PID = -2 };
 
 struct sample {
 	struct cowstat_table t;
-	struct timespec when;
+	struct timespec when;		/* the table read */
+	struct timespec when_totals;	/* the totals read, just before the table */
 	long long total[NR_EVENT_COLS];	/* /sys/kernel/cowstat, or NA */
 };
 
@@ -151,18 +152,20 @@ static long long read_total(const char *name)
 	return v;
 }
 
+/* The totals, then the table, each with the time it was read (a long walk skews neither). */
 static int take(struct sample *s)
 {
 	char err[256];
 	int i;
 
+	for (i = 0; i < NR_EVENT_COLS; i++)
+		s->total[i] = read_total(event_cols[i]);
+	clock_gettime(CLOCK_MONOTONIC, &s->when_totals);
 	if (cowstat_read(&s->t, COWSTAT_PATH, err, sizeof(err))) {
 		fprintf(stderr, "cowprobe watch: %s\n", err);
 		return -1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &s->when);
-	for (i = 0; i < NR_EVENT_COLS; i++)
-		s->total[i] = read_total(event_cols[i]);
 	return 0;
 }
 
@@ -376,7 +379,7 @@ static size_t lines_of(const struct watch *w, const struct sample *prev,
 		       const struct sample *cur, struct line *l, long *line_of_row)
 {
 	const struct cowstat_table *t = &cur->t;
-	double dt = seconds(&prev->when, &cur->when);
+	double dt = prev ? seconds(&prev->when, &cur->when) : 0;	/* 0: no rates yet */
 	size_t i, n = 0;
 	int e;
 
@@ -386,7 +389,7 @@ static size_t lines_of(const struct watch *w, const struct sample *prev,
 		line_of_row[i] = -1;
 		if (!wanted(w, t, i))
 			continue;
-		then = before(prev, row);
+		then = prev ? before(prev, row) : NULL;
 		l[n].row = row;
 		for (e = 0; e < NR_EVENT_COLS; e++) {
 			long long now = w->ecol[e] < 0 ? NA : row->val[w->ecol[e]];
@@ -421,30 +424,50 @@ static int terminal_rows(void)
 	return ws.ws_row;
 }
 
+/* What the rows are sorted by, as --sort names it. */
+static const char *sort_name(const struct watch *w)
+{
+	static char name[16];
+
+	if (w->sort == SORT_ACTIVITY)
+		return "activity";
+	if (w->sort == SORT_PID)
+		return "pid";
+	snprintf(name, sizeof(name), "%s%s", w->sort_rate ? event_cols[w->sort] : page_cols[w->sort],
+		 w->sort_rate ? "/s" : "");
+	return name;
+}
+
 static void print_table(const struct watch *w, const struct sample *prev,
 			const struct sample *cur, struct line *l, size_t n, const long *order)
 {
 	const struct cowstat_table *t = &cur->t;
-	double dt = seconds(&prev->when, &cur->when);
+	double dt = prev ? seconds(&prev->when, &cur->when) : 0;
+	double dt_totals = prev ? seconds(&prev->when_totals, &cur->when_totals) : 0;
 	size_t i, shown = n;
 	char clock[16];
-	time_t now = time(NULL);
+	struct timespec wall;
 	unsigned int c;
 	int e;
 
-	strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&now));
+	clock_gettime(CLOCK_REALTIME, &wall);
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&wall.tv_sec));
 	if (w->live) {
 		printf("\033[H\033[2J");
 		if (n > (size_t)terminal_rows() - 5)
 			shown = terminal_rows() - 5;
 	}
-	printf("cowstat watch %s: %zu processes", clock, t->nrows);
+	printf("cowstat watch %s.%ld: %zu processes", clock, wall.tv_nsec / 100000000, t->nrows);
 	if (n != t->nrows)
 		printf(", %zu of them watched", n);
-	printf("; pages of 4 KiB, events a second over the last %.1f s\n", dt);
+	if (prev)
+		printf("; pages of 4 KiB, events a second over the last %.1f s", dt);
+	else
+		printf("; pages of 4 KiB, events a second from the next table on");
+	printf("; by %s\n", sort_name(w));
 	printf("system:");
 	for (e = 0; e < NR_EVENT_COLS; e++) {
-		double r = rate(cur->total[e], prev->total[e], dt);
+		double r = prev ? rate(cur->total[e], prev->total[e], dt_totals) : NAN;
 
 		if (isnan(r))
 			printf(" %s -", event_cols[e]);
@@ -566,6 +589,7 @@ int watch_main(int argc, char **argv)
 	char *end;
 	int opt, k;
 
+	opterr = 0;	/* getopt's own messages would say "watch:" */
 	while ((opt = getopt_long(argc, argv, "i:c:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
@@ -588,7 +612,9 @@ int watch_main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			fprintf(stderr, "cowprobe watch: %s '%s'\nTry 'cowprobe watch --help'.\n",
+				optopt == 'i' || optopt == 'c' || optopt == 'S' ? "a value is missing after" :
+				"no such option:", argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -619,21 +645,31 @@ int watch_main(int argc, char **argv)
 		if (find_row(&prev->t, w.pids[k]) < 0)
 			not_watchable(w.pids[k]);
 
+	/*
+	 * The first table at once, from the first read, without rates: a
+	 * process shorter-lived than the interval (a save's child) is in it.
+	 */
 	for (printed = 0; !w.count || printed < w.count; printed++) {
+		const struct sample *before_now = printed ? prev : NULL;
 		size_t n;
 
-		pause_for(w.interval);
-		if (take(cur))
-			return 1;
+		if (printed) {
+			pause_for(w.interval);
+			if (take(cur))
+				return 1;
+		} else {
+			*cur = *prev;
+			memset(&prev->t, 0, sizeof(prev->t));
+		}
 		l = grow(l, (cur->t.nrows + 1) * sizeof(*l));
 		order = grow(order, (cur->t.nrows + 1) * sizeof(*order));
 		line_of_row = grow(line_of_row, (cur->t.nrows + 1) * sizeof(*line_of_row));
 		done = grow(done, cur->t.nrows + 1);
-		n = lines_of(&w, prev, cur, l, line_of_row);
+		n = lines_of(&w, before_now, cur, l, line_of_row);
 		arrange(l, n, order, done);
 		if (printed && !w.live)
 			printf("\n");
-		print_table(&w, prev, cur, l, n, order);
+		print_table(&w, before_now, cur, l, n, order);
 		if (fflush(stdout) || ferror(stdout)) {
 			perror("cowprobe watch: stdout");
 			return 1;

@@ -42,6 +42,11 @@ for applet in $("$busybox" --list-full); do
 done
 install -m 0755 "$TOP/vm/init" "$root/init"
 install -m 0644 "$TOP/vm/banner" "$root/etc/banner"
+if [ "$IMAGE" = full ]; then
+	# The full image's lessons, before the line on how to leave.
+	sed -i '/Leave with/i\    cowprobe redis                 Redis'"'"'s BGSAVE, beside Redis'"'"'s own CoW report\n    cowprobe prefork               Python workers, with and without gc.freeze()' \
+		"$root/etc/banner"
+fi
 install -m 0644 "$module" "$root/lib/modules/cowstat.ko"
 install -m 0755 "$TOP/userprobe/cowprobe" "$root/bin/cowprobe"
 install -m 0755 "$TOP/tests/cowstat_test" "$root/tests/cowstat_test"

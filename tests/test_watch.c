@@ -133,6 +133,24 @@ static void check_rate(const char *who, const char *what, double rate, double dt
 	      who, what, rate, dt, count);
 }
 
+/* A puppet parent with its region written, forked: the pair the cases watch. */
+static bool forked_pair(struct puppet *p)
+{
+	return spawn(p, 2, "cow-watch") && pcmd(&p[0], "map anon %d", REGION) &&
+	       pcmd(&p[0], "write 0 %d", REGION) && pfork(p, 0, 1);
+}
+
+/* watch printed nothing more than the tables read, and exited 0. */
+static void end_watch(FILE *f, const char *what)
+{
+	char line[512];
+	int status;
+
+	check(!next_line(f, line, sizeof(line)), "%s: %s", what, line);
+	status = pclose(f);
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "cowprobe watch: status %#x", status);
+}
+
 static FILE *start_watch(const char *opts, pid_t pid)
 {
 	char cmd[128];
@@ -152,8 +170,7 @@ static enum ktap_result watch_rates_and_families(const char **skip)
 	struct cowstat_row before[2], now[2];
 	struct watch_row r, c;
 	struct puppet p[2] = { 0 };
-	int status, watched;
-	char line[512];
+	int watched;
 	double dt;
 	FILE *f;
 
@@ -197,9 +214,7 @@ static enum ktap_result watch_rates_and_families(const char **skip)
 		check(col(&now[1], "copies") >= WRITES, "the child copied %lld pages, fewer than %d",
 		      col(&now[1], "copies"), WRITES);
 	}
-	check(!next_line(f, line, sizeof(line)), "more than two tables: %s", line);
-	status = pclose(f);
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "cowprobe watch: status %#x", status);
+	end_watch(f, "more than two tables");
 out:
 	finish(p, 2);
 	return KTAP_PASS;
@@ -213,14 +228,13 @@ static enum ktap_result watch_follows_exits(const char **skip)
 {
 	struct puppet p[2] = { 0 };
 	struct watch_row r, c;
-	int status, watched;
+	int watched;
 	char line[512];
 	double dt;
 	FILE *f;
 
 	(void)skip;
-	if (!spawn(p, 2, "cow-watch") || !pcmd(&p[0], "map anon %d", REGION) ||
-	    !pcmd(&p[0], "write 0 %d", REGION) || !pfork(p, 0, 1))
+	if (!forked_pair(p))
 		goto out;
 	f = start_watch("-c 5 -i 2", p[0].pid);
 	if (!check(f != NULL, "popen cowprobe watch"))
@@ -242,9 +256,7 @@ static enum ktap_result watch_follows_exits(const char **skip)
 		      !strcmp(line, "All the processes watched have exited.\n"),
 		      "not the last line: %s", line);
 	}
-	check(!next_line(f, line, sizeof(line)), "more after the end: %s", line);
-	status = pclose(f);
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "cowprobe watch: status %#x", status);
+	end_watch(f, "more after the end");
 out:
 	finish(p, 2);
 	return KTAP_PASS;
@@ -260,14 +272,12 @@ static enum ktap_result watch_keeps_counting_across_reparenting(const char **ski
 	struct puppet p[2] = { 0 };
 	struct watch_row r, c;
 	int status, watched;
-	char opts[64], line[512];
+	char opts[64];
 	double dt;
 	FILE *f;
 
 	(void)skip;
-	if (!spawn(p, 2, "cow-watch") || !pcmd(&p[0], "map anon %d", REGION) ||
-	    !pcmd(&p[0], "write 0 %d", REGION) || !pfork(p, 0, 1) ||
-	    !pcmd(&p[1], "write 0 %d", WRITES))
+	if (!forked_pair(p) || !pcmd(&p[1], "write 0 %d", WRITES))
 		goto out;
 	snprintf(opts, sizeof(opts), "-c 2 -i 2 %d", (int)p[1].pid);
 	f = start_watch(opts, p[0].pid);
@@ -285,9 +295,7 @@ static enum ktap_result watch_keeps_counting_across_reparenting(const char **ski
 			      "%lld) at %.1f copies/s, %.1f reuses/s, %.1f forks/s", c.pid, c.ppid,
 			      c.rate[0], c.rate[1], c.rate[2]);
 	}
-	check(!next_line(f, line, sizeof(line)), "more than two tables: %s", line);
-	status = pclose(f);
-	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "cowprobe watch: status %#x", status);
+	end_watch(f, "more than two tables");
 out:
 	finish(p, 2);
 	return KTAP_PASS;

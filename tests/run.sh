@@ -30,7 +30,7 @@ skipped=$(grep -cE '^ok [0-9]+ .*# SKIP' <<<"$ktap")
 passed=$((passed - skipped))
 plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' <<<"$ktap" | head -n 1)
 
-# Two checks of the host's own (result, vm/config.sh), counted with the guest's cases.
+# Checks of the host's own (result, vm/config.sh), counted with the guest's cases.
 echo "# host checks"
 done_ok=1 why=()
 if [ "$boot_status" -eq 125 ]; then
@@ -67,6 +67,19 @@ if [ -n "$bad" ]; then
 fi
 result "$clean" "guest kernel log has no BUG, WARNING, Oops or Call Trace" \
 	"the guest's kernel log has:" "${why[@]}"
+
+# cowprobe watch on the host itself: without the module (this development
+# machine's kernel has no headers to build it for), it must say so and exit
+# 1; with it, print a table.
+watch_err=$("$TOP/userprobe/cowprobe" watch -c 1 2>&1 >/dev/null) && watch_status=0 || watch_status=$?
+if [ -e /proc/cowstat ]; then
+	ok=0 && [ "$watch_status" -eq 0 ] && ok=1
+	result "$ok" "cowprobe watch on the host (module loaded): a table" "exit $watch_status: $watch_err"
+else
+	ok=0 && [ "$watch_status" -eq 1 ] && [[ $watch_err == *"is the cowstat module loaded?"* ]] && ok=1
+	result "$ok" "cowprobe watch on the host without the module: says so, exit 1" \
+		"exit $watch_status: $watch_err"
+fi
 
 summary="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary+=", $skipped skipped"

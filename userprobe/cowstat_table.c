@@ -154,14 +154,23 @@ int cowstat_col(const struct cowstat_table *t, const char *name)
 	return -1;
 }
 
+/* A binary search: the module prints its rows in increasing pid order. */
 const struct cowstat_row *cowstat_find(const struct cowstat_table *t,
 				       pid_t pid)
 {
-	size_t i;
+	size_t lo = 0, hi = t->nrows;
 
-	for (i = 0; i < t->nrows; i++)
-		if (t->rows[i].val[t->pid_col] == pid)
-			return &t->rows[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		long long p = t->rows[mid].val[t->pid_col];
+
+		if (p == pid)
+			return &t->rows[mid];
+		if (p < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

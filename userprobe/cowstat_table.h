@@ -45,7 +45,7 @@ void cowstat_free(struct cowstat_table *t);
 /* Column index by header name, or -1. */
 int cowstat_col(const struct cowstat_table *t, const char *name);
 
-/* The row of process @pid, or NULL. */
+/* The row of process @pid, or NULL (rows are in increasing pid order). */
 const struct cowstat_row *cowstat_find(const struct cowstat_table *t,
 				       pid_t pid);
 

@@ -92,6 +92,7 @@ static int start_server(struct probe *pr, struct redis *r)
 	char out[64] = "";
 	int i;
 
+	/* mkdtemp() turns the six X into a unique name, and makes the directory 0700. */
 	snprintf(r->dir, sizeof(r->dir), "/tmp/cowprobe-redis-XXXXXX");
 	if (!mkdtemp(r->dir)) {
 		snprintf(pr->err, sizeof(pr->err), "mkdtemp %s: %s", r->dir, strerror(errno));

@@ -169,23 +169,12 @@ static int take(struct sample *s)
 	return 0;
 }
 
-/* The index of @pid's row in @t (/proc/cowstat is in pid order), or -1. */
+/* The index of @pid's row in @t, or -1. */
 static long find_row(const struct cowstat_table *t, long long pid)
 {
-	size_t lo = 0, hi = t->nrows;
+	const struct cowstat_row *row = pid > 0 && pid <= INT_MAX ? cowstat_find(t, pid) : NULL;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		long long p = t->rows[mid].val[t->pid_col];
-
-		if (p == pid)
-			return mid;
-		if (p < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return row ? row - t->rows : -1;
 }
 
 /*

@@ -233,20 +233,23 @@ int lesson_snapshot(struct probe *pr)
 	copies0 = copies0 == NA ? 0 : copies0;
 
 	if (k)
-		report_text(pr, "The snapshot, a row per tick: in each tick the child saves (reads) "
-			    "%d pages and the\nparent writes %s picked at random, some more than "
-			    "once.  written: the distinct\npages the parent has written since fork; "
-			    "extra: the memory beyond the dataset.\n\n", SAVE_PER_TICK, pages_of(k));
+		report_note(pr, "The snapshot, a row per tick: in each tick the child saves (reads) "
+			    "the next %d pages, and the parent writes %s picked at random, some more "
+			    "than once.  written: the distinct pages the parent has written since "
+			    "fork; extra: the memory beyond the dataset.", SAVE_PER_TICK, pages_of(k));
 	else
-		report_text(pr, "The snapshot, a row per tick: in each tick the child saves (reads) "
-			    "%d pages; the\nparent writes nothing (-k 0).\n\n", SAVE_PER_TICK);
+		report_note(pr, "The snapshot, a row per tick: in each tick the child saves (reads) "
+			    "the next %d pages; the parent writes nothing (-k 0).", SAVE_PER_TICK);
+	if (pr->format != FMT_CSV)	/* --csv: the series alone */
+		report_summary(pr);
+	pr->cur.notes[0] = '\0';
 	written = run_ticks(pr, n, k, copies0, &writes);
 	TRY(written);
 	if (pr->format == FMT_HTML)
 		report_summary(pr);	/* the end of the table */
 	report_text(pr, "\n");
 
-	snprintf(title, sizeof(title), "the child has saved all %s", pages_of(n));
+	snprintf(title, sizeof(title), "the child has saved the whole dataset (%s)", pages_of(n));
 	TRY(report_take(pr, title, PC, 2));
 	copied[0] = '\0';
 	if (known(region_change(pr, PARENT, E_COPIES)))
@@ -298,8 +301,14 @@ int lesson_snapshot(struct probe *pr)
 	expect(pr, eq(area(pr, PARENT, R_SHARED), 0), "pages still shared after the child exited");
 	expect(pr, eq(pr->cur.frames, n), "the child's originals were not freed");
 	if (written)
-		report_note(pr, "The child's %s of originals are freed: the extra memory is back "
-			    "to 0.", pages_of(written));
+		report_note(pr, "The child's originals (%s) %s freed: the extra memory is back to "
+			    "0.", pages_of(written), written == 1 ? "is" : "are");
+	if (area(pr, PARENT, R_REUSABLE) > 0)
+		report_note(pr, "The parent's %s it did not write %s still write-protected since "
+			    "the fork: 'reusable' %lld, its next write to each faults once and keeps "
+			    "the page.", pages_of(area(pr, PARENT, R_REUSABLE)),
+			    area(pr, PARENT, R_REUSABLE) == 1 ? "is" : "are",
+			    area(pr, PARENT, R_REUSABLE));
 	report_note(pr, "Redis's own figure for this is the \"copy-on-write\" size it logs "
 		    "when the save ends: the redis lesson, in the full image (IMAGE=full).");
 	show(pr);
